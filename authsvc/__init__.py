@@ -1,0 +1,42 @@
+"""authsvc: a strict WebAuthn relying party. ``create_app()`` is the only entry point here.
+
+Nothing runs at import time: the CLI, gunicorn (``authsvc.wsgi:app``), the tests and the
+benchmarks each build the app from a :class:`~authsvc.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from authsvc.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app; ``settings`` default to the environment."""
+    from authsvc.services.context import Services  # noqa: PLC0415 - keep import time light
+    from authsvc.web import conformance, problems, sessions  # noqa: PLC0415
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    app.extensions["authsvc"] = Services.build(settings)
+    sessions.init(app)
+    problems.register(app)
+    app.register_blueprint(conformance.bp)
+    return app

@@ -1,0 +1,82 @@
+"""Pending ceremony state: what was asked for, bound to who asked, consumed exactly once.
+
+A challenge is only worth something if it is single-use and short-lived. The state is
+written when options are issued and taken back by :meth:`ChallengeStore.consume`, which
+deletes and returns it in one atomic step (SQL ``DELETE … RETURNING`` or Redis ``GETDEL``),
+so two requests racing with the same ceremony can never both get it, on one instance or
+many. It is consumed whether the ceremony then passes or fails.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from authsvc.errors import ChallengeExpired, ChallengeUnknown
+
+CHALLENGE_BYTES = 32
+
+
+class CeremonyKind(StrEnum):
+    REGISTRATION = "registration"
+    AUTHENTICATION = "authentication"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingCeremony:
+    """What the relying party asked for; everything a result is checked against.
+
+    ``binding`` is the random id kept in the caller's signed session cookie: a result is
+    only matched to state created for the same cookie session.
+    """
+
+    id: str
+    kind: CeremonyKind
+    challenge: bytes
+    rp_id: str
+    user_verification: str
+    binding: str
+    expires_at: float
+    user_id: int | None = None
+    user_handle: bytes | None = None
+    username: str | None = None
+    display_name: str | None = None
+    algorithms: tuple[int, ...] = ()
+    allowed_credentials: tuple[bytes, ...] = ()
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        for key in ("challenge", "user_handle"):
+            data[key] = data[key].hex() if data[key] is not None else None
+        data["allowed_credentials"] = [c.hex() for c in self.allowed_credentials]
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> PendingCeremony:
+        data = json.loads(raw)
+        data["kind"] = CeremonyKind(data["kind"])
+        data["challenge"] = bytes.fromhex(data["challenge"])
+        if data["user_handle"] is not None:
+            data["user_handle"] = bytes.fromhex(data["user_handle"])
+        data["algorithms"] = tuple(data["algorithms"])
+        data["allowed_credentials"] = tuple(bytes.fromhex(c) for c in data["allowed_credentials"])
+        return cls(**data)
+
+    def check_usable(self, *, kind: CeremonyKind, binding: str, now: float) -> None:
+        """Raise unless this state belongs to this kind of ceremony and session, and is live."""
+        if self.kind is not kind or not secrets.compare_digest(self.binding, binding):
+            raise ChallengeUnknown()
+        if now >= self.expires_at:
+            raise ChallengeExpired()
+
+
+def new_challenge() -> bytes:
+    """32 random bytes from the OS CSPRNG (WebAuthn asks for at least 16)."""
+    return secrets.token_bytes(CHALLENGE_BYTES)
+
+
+def new_ceremony_id() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,91 @@
+"""The ``authsvc`` command line: serve, db upgrade, check-config.
+
+``serve`` migrates the database first, so a fresh machine needs no other step; under
+gunicorn several workers share the database (SQLite in WAL mode, or PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+import click
+
+from authsvc.settings import ConfigError, Settings
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """A strict WebAuthn / passkey relying party."""
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, help="threads per worker")
+def serve(workers: int, threads: int) -> None:
+    """Migrate the database, then serve on HOST:PORT under gunicorn."""
+    from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - only serve needs it
+
+    from authsvc import create_app  # noqa: PLC0415
+    from authsvc.storage.db import upgrade  # noqa: PLC0415
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    app = create_app(settings)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"authsvc: RP ID {settings.rp_id}, origins {', '.join(settings.origins)}")
+    Server().run()
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every Alembic migration to DATABASE_URL."""
+    from authsvc.storage.db import upgrade  # noqa: PLC0415
+
+    upgrade(_settings().database_url)
+    click.echo("database is at the latest revision")
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Validate the configuration from the environment and print it (secrets hidden)."""
+    settings = _settings()
+    for name, value in sorted(vars(settings).items()):
+        shown = "***" if name == "secret_key" else _PASSWORD_IN_URL.sub(r"\1***@", str(value))
+        click.echo(f"{name} = {shown}")
+    from authsvc.trust.anchors import TrustAnchors  # noqa: PLC0415
+
+    try:
+        TrustAnchors.from_pem_files(settings.trust_roots)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("configuration is valid")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Signing in with a passkey: issue request options, then verify the assertion.
+
+A sign-in is one signature verification, a few indexed statements and one transaction:
+consume the challenge, read the credential (joined with its user's handle), compare-and-set
+the sign count, append the audit record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from authsvc.ceremony.authentication import StoredCredential, verify_assertion
+from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.options import KnownCredential, request_options
+from authsvc.ceremony.responses import AssertionResponse
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.errors import ChallengeUnknown, CredentialUnknown, SignCountRegressed
+from authsvc.services.audited import Subject, run_audited
+from authsvc.services.context import Caller, Services
+from authsvc.storage import repositories as repo
+from authsvc.storage.db import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionRequest:
+    """A checked ``/assertion/options`` request; no username means a discoverable sign-in."""
+
+    username: str | None
+    user_verification: str = "preferred"
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user_id: int
+    credential_id: bytes
+    user_verified: bool
+
+
+def begin_authentication(
+    services: Services, request: AssertionRequest, caller: Caller
+) -> tuple[str, dict[str, Any]]:
+    """Options for a sign-in; returns (ceremony id, PublicKeyCredentialRequestOptionsJSON)."""
+    settings = services.settings
+    user_id: int | None = None
+    allow: list[KnownCredential] = []
+    if request.username is not None:
+        with transaction(services.engine) as conn:
+            user = repo.get_user_by_username(conn, request.username)
+            if user is not None:
+                allow = [
+                    KnownCredential(c.credential_id, c.transports)
+                    for c in repo.list_credentials(conn, user.id)
+                    if c.status == "active"
+                ]
+        if user is None or not allow:
+            raise CredentialUnknown("no passkey is registered for this username")
+        user_id = user.id
+    pending = PendingCeremony(
+        id=new_ceremony_id(),
+        kind=CeremonyKind.AUTHENTICATION,
+        challenge=new_challenge(),
+        rp_id=settings.rp_id,
+        user_verification=request.user_verification,
+        binding=caller.binding,
+        expires_at=services.clock() + settings.challenge_ttl,
+        user_id=user_id,
+        allowed_credentials=tuple(c.credential_id for c in allow),
+    )
+    services.challenges.put(pending)
+    return pending.id, request_options(
+        rp_id=settings.rp_id,
+        challenge=pending.challenge,
+        timeout_ms=settings.challenge_ttl * 1000,
+        allow=allow,
+        user_verification=request.user_verification,
+        extensions=request.extensions,
+    )
+
+
+def finish_authentication(
+    services: Services, response: AssertionResponse, ceremony_id: str | None, caller: Caller
+) -> SignedIn:
+    """Consume the ceremony, verify the assertion, record the use, audit; atomically."""
+    if ceremony_id is None:
+        raise ChallengeUnknown("no sign-in was started in this session")
+
+    def work(conn: Connection, subject: Subject) -> SignedIn:
+        subject.credential_id = response.credential_id
+        pending = services.challenges.consume(conn, ceremony_id)
+        if pending is None:
+            raise ChallengeUnknown("this sign-in was already completed or never started")
+        subject.user_id = pending.user_id
+        pending.check_usable(
+            kind=CeremonyKind.AUTHENTICATION, binding=caller.binding, now=services.clock()
+        )
+        credential = repo.get_credential(conn, response.credential_id)
+        if credential is None or not _allowed(pending, credential.user_id, response):
+            raise CredentialUnknown()
+        if credential.status != "active":
+            raise CredentialUnknown("this credential is disabled")
+        subject.user_id = credential.user_id
+        verified = verify_assertion(
+            response,
+            Expectation(
+                challenge=pending.challenge,
+                rp_id=pending.rp_id,
+                origins=services.origins,
+                user_verification=pending.user_verification,
+            ),
+            StoredCredential(
+                credential_id=credential.credential_id,
+                public_key=credential.public_key,
+                sign_count=credential.sign_count,
+                user_handle=credential.user_handle,
+                backup_eligible=credential.backup_eligible,
+            ),
+            user_identified=pending.user_id is not None,
+        )
+        if not repo.record_use(
+            conn,
+            credential_pk=credential.id,
+            old_sign_count=credential.sign_count,
+            new_sign_count=verified.sign_count,
+            backed_up=verified.backed_up,
+            at=services.now(),
+        ):
+            raise SignCountRegressed("another sign-in with this credential moved the counter")
+        subject.detail["uv"] = verified.user_verified
+        return SignedIn(credential.user_id, credential.credential_id, verified.user_verified)
+
+    return run_audited(services, "authentication", caller, work)
+
+
+def _allowed(pending: PendingCeremony, user_id: int, response: AssertionResponse) -> bool:
+    """§7.2 steps 5-6: the credential must be one the options allowed, for the expected user."""
+    if pending.user_id is None:
+        return True
+    return user_id == pending.user_id and response.credential_id in pending.allowed_credentials

@@ -1,0 +1,55 @@
+"""What every use case needs, built once per process from the settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from authsvc.ceremony.origins import OriginPolicy
+from authsvc.settings import Settings
+from authsvc.storage.challenges import ChallengeStore, make_challenge_store
+from authsvc.storage.db import create_db_engine
+from authsvc.trust.anchors import TrustAnchors
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a request: recorded in the audit log with every ceremony outcome.
+
+    ``binding`` is the random id in the caller's signed session cookie that ceremony state
+    is bound to.
+    """
+
+    binding: str
+    client_address: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived collaborators: parsed trust anchors, the engine, the challenge store."""
+
+    settings: Settings
+    engine: Engine
+    challenges: ChallengeStore
+    anchors: TrustAnchors
+    origins: OriginPolicy
+    clock: Callable[[], float] = field(default=time.time)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = create_db_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            challenges=make_challenge_store(engine, settings.redis_url, settings.redis_prefix),
+            anchors=TrustAnchors.from_pem_files(settings.trust_roots),
+            origins=OriginPolicy.of(settings.origins, settings.top_origins),
+        )
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)

@@ -1,0 +1,176 @@
+"""Registering a passkey: issue creation options, then verify and store the credential."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
+from authsvc.ceremony.options import KnownCredential, creation_options
+from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
+from authsvc.ceremony.responses import RegistrationResponse
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.errors import ChallengeUnknown, Conflict
+from authsvc.services.audited import Subject, run_audited
+from authsvc.services.context import Caller, Services
+from authsvc.storage import repositories as repo
+from authsvc.storage.db import transaction
+from authsvc.storage.records import NewCredential
+
+USER_HANDLE_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRequest:
+    """A checked ``/attestation/options`` request."""
+
+    username: str
+    display_name: str
+    resident_key: str = "preferred"
+    user_verification: str = "preferred"
+    attachment: str | None = None
+    attestation: str = "none"
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    user_id: int
+    credential: VerifiedRegistration
+
+
+def begin_registration(
+    services: Services, request: RegistrationRequest, caller: Caller, *, signed_in: int | None
+) -> tuple[str, dict[str, Any]]:
+    """Options for a new passkey; returns (ceremony id, PublicKeyCredentialCreationOptionsJSON).
+
+    A username that already exists can only get a new passkey from a session signed in as
+    that user: otherwise anyone could add their own key to someone else's account.
+    """
+    settings = services.settings
+    with transaction(services.engine) as conn:
+        user = repo.get_user_by_username(conn, request.username)
+        exclude: list[KnownCredential] = []
+        if user is not None:
+            if user.id != signed_in:
+                raise Conflict("this username is taken; sign in to add a passkey to it")
+            exclude = [
+                KnownCredential(c.credential_id, c.transports)
+                for c in repo.list_credentials(conn, user.id)
+            ]
+    handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+    selection: dict[str, Any] = {
+        "residentKey": request.resident_key,
+        "requireResidentKey": request.resident_key == "required",
+        "userVerification": request.user_verification,
+    }
+    if request.attachment:
+        selection["authenticatorAttachment"] = request.attachment
+    attestation = "direct" if settings.require_trusted_attestation else request.attestation
+    pending = PendingCeremony(
+        id=new_ceremony_id(),
+        kind=CeremonyKind.REGISTRATION,
+        challenge=new_challenge(),
+        rp_id=settings.rp_id,
+        user_verification=request.user_verification,
+        binding=caller.binding,
+        expires_at=services.clock() + settings.challenge_ttl,
+        user_id=user.id if user else None,
+        user_handle=handle,
+        username=request.username,
+        display_name=request.display_name,
+        algorithms=SUPPORTED_ALGORITHMS,
+    )
+    services.challenges.put(pending)
+    return pending.id, creation_options(
+        rp_id=settings.rp_id,
+        rp_name=settings.rp_name,
+        user_handle=handle,
+        username=request.username,
+        display_name=request.display_name,
+        challenge=pending.challenge,
+        algorithms=pending.algorithms,
+        timeout_ms=settings.challenge_ttl * 1000,
+        exclude=exclude,
+        authenticator_selection=selection,
+        attestation=attestation,
+        extensions={"credProps": True, **request.extensions},
+    )
+
+
+def finish_registration(
+    services: Services, response: RegistrationResponse, ceremony_id: str | None, caller: Caller
+) -> Registered:
+    """Consume the ceremony, verify the response, store user + credential, audit; atomically."""
+    if ceremony_id is None:
+        raise ChallengeUnknown("no registration was started in this session")
+
+    def work(conn: Connection, subject: Subject) -> Registered:
+        subject.credential_id = response.credential_id
+        pending = services.challenges.consume(conn, ceremony_id)
+        if pending is None:
+            raise ChallengeUnknown("this registration was already completed or never started")
+        subject.user_id = pending.user_id
+        subject.detail["username"] = pending.username
+        pending.check_usable(
+            kind=CeremonyKind.REGISTRATION, binding=caller.binding, now=services.clock()
+        )
+        verified = verify_registration(
+            response,
+            Expectation(
+                challenge=pending.challenge,
+                rp_id=pending.rp_id,
+                origins=services.origins,
+                user_verification=pending.user_verification,
+                algorithms=pending.algorithms,
+            ),
+            anchors=services.anchors,
+            at=services.now(),
+            require_trusted=services.settings.require_trusted_attestation,
+        )
+        subject.detail.update(fmt=verified.fmt, trust=verified.trust, aaguid=verified.aaguid_text)
+        with conn.begin_nested():  # user and credential are stored together or not at all
+            user_id = pending.user_id or _create_user(conn, pending, services)
+            subject.user_id = user_id
+            repo.add_credential(conn, _new_credential(user_id, verified, services))
+        return Registered(user_id=user_id, credential=verified)
+
+    return run_audited(services, "registration", caller, work)
+
+
+def _create_user(conn: Connection, pending: PendingCeremony, services: Services) -> int:
+    if pending.username is None or pending.user_handle is None:
+        raise ChallengeUnknown("the pending registration names no user")
+    user = repo.create_user(
+        conn,
+        username=pending.username,
+        display_name=pending.display_name or pending.username,
+        user_handle=pending.user_handle,
+        created_at=services.now(),
+    )
+    return user.id
+
+
+def _new_credential(user_id: int, v: VerifiedRegistration, services: Services) -> NewCredential:
+    return NewCredential(
+        credential_id=v.credential_id,
+        user_id=user_id,
+        public_key=v.public_key,
+        algorithm=v.algorithm,
+        sign_count=v.sign_count,
+        aaguid=v.aaguid,
+        fmt=v.fmt,
+        attestation_type=v.attestation_type,
+        trust=v.trust,
+        transports=v.transports,
+        backup_eligible=v.flags.be,
+        backed_up=v.flags.bs,
+        attachment=v.attachment,
+        name=None,
+        created_at=services.now(),
+    )

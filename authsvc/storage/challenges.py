@@ -1,0 +1,164 @@
+"""Where pending ceremonies wait for their answer: the database, or Redis when configured.
+
+The one property that matters is that :meth:`ChallengeStore.consume` hands a ceremony's
+state out at most once, even to instances racing on a shared store. Both stores get it
+from a single atomic command, never a read followed by a delete:
+
+* SQL: ``DELETE … RETURNING`` in the *caller's* transaction. The row lock makes a second
+  consumer wait and then find nothing, and the consumption commits (or not) together with
+  the rest of the ceremony's writes and its audit record.
+* Redis: ``GETDEL``. It does not take part in the SQL transaction; a consumed challenge
+  stays consumed even if the ceremony's transaction then rolls back, which is the safe way.
+
+Expiry is enforced by :meth:`PendingCeremony.check_usable` against ``expires_at``, not by
+the store. Both stores keep state for ``EXPIRED_GRACE`` seconds past its expiry, so a late
+answer is told "challenge_expired" rather than "challenge_unknown", then drop it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, Protocol
+
+from sqlalchemy import Connection, Engine, bindparam, delete, insert
+
+from authsvc.ceremony.state import PendingCeremony
+from authsvc.errors import Unavailable
+from authsvc.storage.db import REDIS_DOWN, transaction
+from authsvc.storage.models import challenges
+
+if TYPE_CHECKING:
+    import redis
+
+EXPIRED_GRACE: Final = 60.0
+SWEEP_INTERVAL: Final = 60.0
+
+_INSERT: Final = insert(challenges)
+_CONSUME: Final = (
+    delete(challenges).where(challenges.c.id == bindparam("b_id")).returning(challenges.c.data)
+)
+_SWEEP: Final = delete(challenges).where(challenges.c.expires_at < bindparam("b_before"))
+
+
+class ChallengeStore(Protocol):
+    """Pending ceremony state, handed out exactly once."""
+
+    def put(self, pending: PendingCeremony) -> None:
+        """Keep ``pending`` until it is consumed or expires (in its own short transaction).
+
+        Raises :class:`Unavailable` if the store cannot be reached.
+        """
+
+    def consume(self, conn: Connection, ceremony_id: str) -> PendingCeremony | None:
+        """Delete and return the state, or None if it was never stored or already taken.
+
+        The SQL store does this in ``conn``'s transaction; Redis ignores ``conn``.
+        Raises :class:`Unavailable` if the store cannot be reached.
+        """
+
+    def sweep(self, now: float) -> int:
+        """Delete state that expired before ``now``; return how many entries went."""
+
+
+class SqlChallengeStore:
+    """Ceremony state in the ``challenges`` table (the default, and with PostgreSQL)."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    def put(self, pending: PendingCeremony) -> None:
+        now = self._clock()
+        with transaction(self._engine) as conn:
+            conn.execute(
+                _INSERT,
+                {
+                    "id": pending.id,
+                    "kind": pending.kind.value,
+                    "expires_at": pending.expires_at,
+                    "data": pending.to_json(),
+                },
+            )
+            if self._sweep_due(now):
+                # Abandoned ceremonies are never consumed; an indexed range delete now and
+                # then keeps the table as small as the number of live ceremonies.
+                conn.execute(_SWEEP, {"b_before": now - EXPIRED_GRACE})
+
+    def consume(self, conn: Connection, ceremony_id: str) -> PendingCeremony | None:
+        data = conn.execute(_CONSUME, {"b_id": ceremony_id}).scalar_one_or_none()
+        return None if data is None else PendingCeremony.from_json(data)
+
+    def sweep(self, now: float) -> int:
+        with transaction(self._engine) as conn:
+            return conn.execute(_SWEEP, {"b_before": now}).rowcount
+
+    def _sweep_due(self, now: float) -> bool:
+        with self._sweep_lock:
+            if now < self._next_sweep:
+                return False
+            self._next_sweep = now + SWEEP_INTERVAL
+            return True
+
+
+class RedisChallengeStore:
+    """Ceremony state as Redis keys ``<prefix><ceremony id>`` that expire on their own."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+
+    def put(self, pending: PendingCeremony) -> None:
+        ttl = max(1, math.ceil(pending.expires_at - self._clock() + EXPIRED_GRACE))
+        try:
+            self._client.set(self._prefix + pending.id, pending.to_json(), ex=ttl)
+        except REDIS_DOWN as exc:
+            raise Unavailable("the challenge store is unavailable") from exc
+
+    def consume(self, conn: Connection, ceremony_id: str) -> PendingCeremony | None:
+        del conn  # GETDEL is atomic on its own; Redis is outside the SQL transaction
+        try:
+            data = self._client.getdel(self._prefix + ceremony_id)
+        except REDIS_DOWN as exc:
+            raise Unavailable("the challenge store is unavailable") from exc
+        if data is None:
+            return None
+        if not isinstance(data, str | bytes):
+            raise TypeError("a synchronous redis.Redis client is required")
+        return PendingCeremony.from_json(data)
+
+    def sweep(self, now: float) -> int:
+        del now  # Redis expires the keys itself
+        return 0
+
+
+def make_challenge_store(
+    engine: Engine,
+    redis_url: str | None,
+    prefix: str,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> ChallengeStore:
+    """Redis at ``redis_url`` if given, else the database behind ``engine``."""
+    if not redis_url:
+        return SqlChallengeStore(engine, clock=clock)
+    import redis  # noqa: PLC0415 - optional dependency, only needed with REDIS_URL
+
+    client = redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        health_check_interval=30,
+    )
+    return RedisChallengeStore(client, prefix, clock=clock)

@@ -1,0 +1,148 @@
+"""The schema, as typed declarative models; ``migrations/`` must build exactly this.
+
+The models describe tables for Alembic's autogenerate check and give the repositories their
+``Table`` objects; the repositories query with Core statements on a ``Connection`` and return
+frozen records, so no ORM object or session leaves this package.
+
+Every constraint is named through the naming convention, so a later migration can drop or
+alter it by name on both SQLite (batch mode) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every dialect.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zones and would hand back naive
+    values. So values are stored as UTC and always read back as aware UTC datetimes, and a
+    naive datetime is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime; pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = cast(datetime, value)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads a dict
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    # WebAuthn user.id: random, never the username, so it reveals nothing about the user.
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The login lookup: the credential id in an assertion finds its row through this index.
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE_Key exactly as received
+    algorithm: Mapped[int]
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    aaguid: Mapped[bytes] = mapped_column(LargeBinary(16))
+    fmt: Mapped[str] = mapped_column(String(32))
+    attestation_type: Mapped[str] = mapped_column(String(16))
+    trust: Mapped[str] = mapped_column(String(16))  # none / self / untrusted / trusted
+    transports: Mapped[str] = mapped_column(Text)  # JSON array of AuthenticatorTransport
+    backup_eligible: Mapped[bool]
+    backed_up: Mapped[bool]
+    attachment: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+
+
+class Challenge(Base):
+    """Pending ceremony state; rows live minutes and are deleted when consumed or swept."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Epoch seconds (double precision), so the sweep is one indexed range delete.
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+    data: Mapped[str] = mapped_column(Text)  # PendingCeremony.to_json()
+
+
+class AuditEvent(Base):
+    """One ceremony outcome. No foreign keys: the record outlives the user it names."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),  # only INTEGER PRIMARY KEY autoincrements
+        primary_key=True,
+        autoincrement=True,
+    )
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    credential_id: Mapped[bytes | None] = mapped_column(LargeBinary)
+    origin: Mapped[str | None] = mapped_column(String(255))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON object
+
+
+users: Final = cast(Table, User.__table__)
+credentials: Final = cast(Table, Credential.__table__)
+challenges: Final = cast(Table, Challenge.__table__)
+audit_events: Final = cast(Table, AuditEvent.__table__)

@@ -1,0 +1,85 @@
+"""Web sessions: the signed cookie that binds ceremonies, and flask-login's signed-in user.
+
+The cookie holds a random ``binding`` id that ceremony state is tied to, the pending
+ceremony ids, and flask-login's user id. It is rotated at sign-in so that a binding id
+planted before sign-in (session fixation) is worthless afterwards.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request, session
+from flask_login import LoginManager, UserMixin, login_user
+
+from authsvc.services.context import Caller, Services
+from authsvc.storage import repositories as repo
+from authsvc.storage.db import transaction
+
+_BINDING = "b"
+_MAX_ORIGIN_CHARS = 255
+
+
+@dataclass(frozen=True)
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """The signed-in user as flask-login sees it."""
+
+    id: int
+    username: str
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["authsvc"]
+    return svc
+
+
+def caller() -> Caller:
+    """The binding id of this cookie session (made on first use) and where the call came from."""
+    binding = session.get(_BINDING)
+    if not isinstance(binding, str):
+        binding = secrets.token_urlsafe(18)
+        session[_BINDING] = binding
+    origin = request.headers.get("Origin")
+    return Caller(
+        binding=binding,
+        client_address=request.remote_addr,
+        origin=origin[:_MAX_ORIGIN_CHARS] if origin else None,
+    )
+
+
+def remember_ceremony(kind: str, ceremony_id: str) -> None:
+    session[kind] = ceremony_id
+
+
+def take_ceremony(kind: str) -> str | None:
+    """The pending ceremony id of this kind, removed from the session (single use)."""
+    value = session.pop(kind, None)
+    return value if isinstance(value, str) else None
+
+
+def sign_in(user_id: int) -> None:
+    with transaction(services().engine) as conn:
+        user = repo.get_user(conn, user_id)
+    if user is None:  # deleted between verification and now
+        return
+    session.clear()
+    session[_BINDING] = secrets.token_urlsafe(18)
+    login_user(SessionUser(user.id, user.username))
+
+
+def _load_user(user_id: str) -> SessionUser | None:
+    if not user_id.isdigit():
+        return None
+    with transaction(services().engine) as conn:
+        user = repo.get_user(conn, int(user_id))
+    return SessionUser(user.id, user.username) if user else None
+
+
+def init(app: Flask) -> None:
+    manager = LoginManager()
+    manager.user_loader(_load_user)
+    manager.init_app(app)

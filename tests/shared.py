@@ -1,0 +1,10 @@
+"""Where the shared, read-only test data lives: ``../shared`` beside the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+VECTORS = SHARED / "vectors"
+MDS = SHARED / "mds"

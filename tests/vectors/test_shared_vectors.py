@@ -1,0 +1,130 @@
+"""Every real authenticator response in ``shared/vectors`` through the endpoints' own code.
+
+The folder is collected, so a vector added later runs without a code change; none is ever
+skipped by name. Each runs with the vector's RP ID, origins, challenge, user verification,
+trust roots and a clock fixed at its ``verify_at``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authsvc.ceremony.authentication import StoredCredential, verify_assertion
+from authsvc.ceremony.checks import Expectation, Flags
+from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
+from authsvc.ceremony.origins import OriginPolicy
+from authsvc.ceremony.registration import verify_registration
+from authsvc.ceremony.responses import assertion_response, registration_response
+from authsvc.encoding import b64url_decode, b64url_encode
+from authsvc.errors import AuthError
+from authsvc.trust.anchors import TrustAnchors
+from tests.shared import VECTORS
+
+
+@dataclass(frozen=True)
+class Vector:
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.data["expected"]
+        return result
+
+
+def load_vectors() -> list[Vector]:
+    """One Vector per ``*.json`` file; the README beside them describes the layout."""
+    files = sorted(VECTORS.glob("*.json"))
+    assert files, f"no vectors found in {VECTORS}"
+    return [Vector(p.stem, json.loads(p.read_text(encoding="utf-8"))) for p in files]
+
+
+def _expectation(v: dict[str, Any]) -> Expectation:
+    return Expectation(
+        challenge=b64url_decode(v["challenge"], field="challenge"),
+        rp_id=v["rp_id"],
+        origins=OriginPolicy.of(v["origins"]),
+        user_verification=v["user_verification"],
+        algorithms=SUPPORTED_ALGORITHMS,
+    )
+
+
+def _flags(flags: Flags) -> dict[str, bool]:
+    return {
+        "up": flags.up,
+        "uv": flags.uv,
+        "be": flags.be,
+        "bs": flags.bs,
+        "at": flags.at,
+        "ed": flags.ed,
+    }
+
+
+def _run(vector: Vector) -> dict[str, Any]:
+    v = vector.data
+    if v["ceremony"] == "registration":
+        at = datetime.fromisoformat(v["verify_at"]) if v.get("verify_at") else datetime.now(UTC)
+        roots = v.get("trust_roots") or []
+        reg = verify_registration(
+            registration_response(v["response"]),
+            _expectation(v),
+            anchors=TrustAnchors.from_pem_strings(roots),
+            at=at,
+            require_trusted=bool(roots),
+        )
+        return {
+            "ok": True,
+            "fmt": reg.fmt,
+            "attestation_type": reg.attestation_type,
+            "trusted": reg.trusted,
+            "aaguid": reg.aaguid_text,
+            "credential_id": b64url_encode(reg.credential_id),
+            "alg": reg.algorithm,
+            "sign_count": reg.sign_count,
+            "flags": _flags(reg.flags),
+        }
+    stored = v["credential"]
+    response = assertion_response(v["response"])
+    result = verify_assertion(
+        response,
+        _expectation(v),
+        StoredCredential(
+            credential_id=response.credential_id,
+            public_key=b64url_decode(stored["public_key"], field="public_key"),
+            sign_count=stored["sign_count"],
+            user_handle=None
+            if stored["user_handle"] is None
+            else b64url_decode(stored["user_handle"], field="user_handle"),
+            backup_eligible=stored["backup_eligible"],
+        ),
+        user_identified=True,
+    )
+    return {
+        "ok": True,
+        "credential_id": b64url_encode(result.credential_id),
+        "sign_count": result.sign_count,
+        "flags": _flags(result.flags),
+    }
+
+
+@pytest.mark.parametrize("vector", load_vectors(), ids=lambda v: v.name)
+def test_shared_vector(vector: Vector) -> None:
+    expected = vector.expected
+    if expected["ok"]:
+        got = _run(vector)
+        assert {k: got[k] for k in expected} == expected
+        return
+    with pytest.raises(AuthError) as err:
+        _run(vector)
+    assert err.value.code == expected["code"], err.value.detail
+
+
+def test_vectors_folder_is_the_shared_one() -> None:
+    assert (VECTORS / "README.md").is_file()
+    assert Path(VECTORS).resolve().name == "vectors"
