@@ -7,7 +7,7 @@ authenticator data (rpIdHash, UP, UV, BE/BS); they live here once, in the spec's
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 from fido2.webauthn import AuthenticatorData
@@ -25,6 +25,7 @@ from authsvc.errors import (
 )
 
 FLAG = AuthenticatorData.FLAG
+_UP, _UV, _BE, _BS, _AT, _ED = (int(f) for f in (FLAG.UP, FLAG.UV, FLAG.BE, FLAG.BS, FLAG.AT, FLAG.ED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +39,14 @@ class Flags:
 
     @classmethod
     def of(cls, auth_data: AuthenticatorData) -> Flags:
-        f = auth_data.flags
+        f = int(auth_data.flags)  # plain int bit tests: IntFlag arithmetic is slow on a hot path
         return cls(
-            up=bool(f & FLAG.UP),
-            uv=bool(f & FLAG.UV),
-            be=bool(f & FLAG.BE),
-            bs=bool(f & FLAG.BS),
-            at=bool(f & FLAG.AT),
-            ed=bool(f & FLAG.ED),
+            up=bool(f & _UP),
+            uv=bool(f & _UV),
+            be=bool(f & _BE),
+            bs=bool(f & _BS),
+            at=bool(f & _AT),
+            ed=bool(f & _ED),
         )
 
 
@@ -58,10 +59,13 @@ class Expectation:
     origins: OriginPolicy
     user_verification: str
     algorithms: tuple[int, ...] = ()
+    # derived once, compared on every check
+    rp_id_hash: bytes = field(init=False)
+    challenge_text: bytes = field(init=False)
 
-    @property
-    def rp_id_hash(self) -> bytes:
-        return hashlib.sha256(self.rp_id.encode("idna")).digest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rp_id_hash", hashlib.sha256(self.rp_id.encode()).digest())
+        object.__setattr__(self, "challenge_text", b64url_encode(self.challenge).encode())
 
 
 def check_client_data(client_data: ClientData, expected: Expectation, ceremony_type: str) -> None:
@@ -69,7 +73,7 @@ def check_client_data(client_data: ClientData, expected: Expectation, ceremony_t
     if client_data.type != ceremony_type:
         raise TypeMismatch(f'client data type is not "{ceremony_type}"')
     if not bytes_eq(
-        client_data.challenge.rstrip("=").encode(), b64url_encode(expected.challenge).encode()
+        client_data.challenge.rstrip("=").encode(), expected.challenge_text
     ):
         raise ChallengeMismatch()
     expected.origins.check(client_data)

@@ -92,4 +92,9 @@ def _attestation_object(raw: bytes) -> AttestationObject:
         raise TypeError("attestationObject fmt or attStmt has the wrong type")
     if not isinstance(top.get("authData"), bytes):
         raise TypeError("attestationObject authData is not a byte string")
+    # fido2's decoder silently shortens a byte string that runs past the end of the input,
+    # so a truncated object can still decode. CTAP2 requires canonical CBOR, whose
+    # re-encoding is byte-identical; anything else (truncated included) is refused.
+    if cbor.encode(top) != raw:
+        raise ValueError("attestationObject is not canonical CBOR")
     return AttestationObject(raw)

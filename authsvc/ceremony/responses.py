@@ -62,8 +62,10 @@ def _object(value: object, name: str) -> Mapping[str, Any]:
 def _credential_id(body: Mapping[str, Any]) -> bytes:
     if body.get("type") != "public-key":
         raise Malformed('type must be "public-key"')
-    raw_id = b64url_decode(body.get("rawId"), field="rawId", max_bytes=_MAX_FIELD_BYTES)
-    if b64url_decode(body.get("id"), field="id", max_bytes=_MAX_FIELD_BYTES) != raw_id:
+    raw_text = body.get("rawId")
+    raw_id = b64url_decode(raw_text, field="rawId", max_bytes=_MAX_FIELD_BYTES)
+    id_text = body.get("id")
+    if id_text != raw_text and b64url_decode(id_text, field="id") != raw_id:
         raise Malformed("id and rawId differ")
     if not raw_id:
         raise Malformed("rawId is empty")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -48,9 +48,9 @@ class PendingCeremony:
     allowed_credentials: tuple[bytes, ...] = ()
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
-        for key in ("challenge", "user_handle"):
-            data[key] = data[key].hex() if data[key] is not None else None
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _FIELDS}
+        data["challenge"] = self.challenge.hex()
+        data["user_handle"] = self.user_handle.hex() if self.user_handle is not None else None
         data["allowed_credentials"] = [c.hex() for c in self.allowed_credentials]
         return json.dumps(data, separators=(",", ":"))
 
@@ -71,6 +71,9 @@ class PendingCeremony:
             raise ChallengeUnknown()
         if now >= self.expires_at:
             raise ChallengeExpired()
+
+
+_FIELDS = fields(PendingCeremony)
 
 
 def new_challenge() -> bytes:

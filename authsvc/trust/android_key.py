@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar, cast
 from asn1crypto import core, parser
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _BadSignature
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 from fido2.attestation.base import (
     Attestation,
@@ -37,6 +38,18 @@ KM_TAG_PURPOSE, KM_TAG_ALL_APPLICATIONS, KM_TAG_ORIGIN = 1, 600, 702
 KM_ORIGIN_GENERATED, KM_PURPOSE_SIGN = 0, 2
 _CONTEXT_CLASS, _CONSTRUCTED = 2, 1
 
+#: Raised by cryptography and asn1crypto for bad certificates and DER, beyond what fido2's
+#: ``catch_builtins`` (ValueError, KeyError, IndexError) turns into InvalidData.
+_UNUSABLE_INPUT_ERRORS = (
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    UnsupportedAlgorithm,
+    TypeError,
+    OverflowError,
+    RecursionError,
+)
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 _catch_builtins = cast(Callable[[_F], _F], catch_builtins)  # fido2 leaves it untyped
 
@@ -45,8 +58,8 @@ class _IntegerSet(core.SetOf):  # type: ignore[misc]  # asn1crypto has no type h
     _child_spec = core.Integer
 
 
-class _AuthorizationList(core.SequenceOf):  # type: ignore[misc]
-    _child_spec = core.Any
+class _AuthorizationList(core.Sequence):  # type: ignore[misc]
+    """Only its raw contents are read, by :func:`_authorizations`."""
 
 
 class _SecurityLevel(core.Enumerated):  # type: ignore[misc]
@@ -94,13 +107,16 @@ def parse_key_description(der: bytes) -> KeyDescription:
     )
 
 
-def _authorizations(entries: _AuthorizationList) -> Authorizations:
+def _authorizations(authorization_list: _AuthorizationList) -> Authorizations:
     by_tag: dict[int, bytes] = {}
-    for entry in entries:
-        class_, method, tag, _header, contents, _trailer = parser.parse(entry.dump(), strict=True)
+    rest: bytes = authorization_list.contents
+    while rest:
+        size = parser.peek(rest)
+        class_, method, tag, _header, contents, _trailer = parser.parse(rest[:size], strict=True)
         if class_ != _CONTEXT_CLASS or method != _CONSTRUCTED or tag in by_tag:
             raise ValueError("AuthorizationList entry is not a unique [tag] EXPLICIT value")
         by_tag[tag] = contents
+        rest = rest[size:]
     purpose, origin = by_tag.get(KM_TAG_PURPOSE), by_tag.get(KM_TAG_ORIGIN)
     purposes = None if purpose is None else _IntegerSet.load(purpose, strict=True).native
     return Authorizations(
@@ -130,6 +146,19 @@ class AndroidKeyAttestation(Attestation):
         auth_data: AuthenticatorData,
         client_data_hash: bytes,
     ) -> AttestationResult:
+        try:
+            return self._verify(statement, auth_data, client_data_hash)
+        except _UNUSABLE_INPUT_ERRORS as exc:
+            raise InvalidData("android-key statement cannot be read") from exc
+
+    def _verify(
+        self,
+        statement: Mapping[str, Any],
+        auth_data: AuthenticatorData,
+        client_data_hash: bytes,
+    ) -> AttestationResult:
+        if not isinstance(statement, Mapping):
+            raise InvalidData("android-key statement is not a map")
         alg, sig, x5c = statement["alg"], statement["sig"], statement["x5c"]
         if not (isinstance(alg, int) and isinstance(sig, bytes) and isinstance(x5c, list)):
             raise InvalidData("android-key statement needs alg, sig and x5c")

@@ -44,8 +44,8 @@ def verify_chain(trust_path: Sequence[bytes], anchors: TrustAnchors, at: datetim
         leaf, *untrusted = [
             crypto.X509.from_cryptography(x509.load_der_x509_certificate(der)) for der in trust_path
         ]
-    except (ValueError, TypeError):
-        return False
+    except (ValueError, TypeError, x509.InvalidVersion, crypto.Error):
+        return False  # crypto.Error: OpenSSL refuses some DER that cryptography reads
     store = crypto.X509Store()
     for root in anchors.openssl_roots:
         store.add_cert(root)

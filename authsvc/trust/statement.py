@@ -80,12 +80,15 @@ _TYPE_NAMES: Mapping[AttestationType, str] = MappingProxyType(
 )
 #: What hostile statement content makes fido2, cryptography or asn1crypto raise. fido2's
 #: ``catch_builtins`` covers only ValueError/KeyError/IndexError; it asserts on key types,
-#: and the TPM and X.509 parsers raise struct.error and ExtensionNotFound.
+#: the TPM parser raises struct.error, and cryptography's X.509 errors are not ValueErrors.
 _HOSTILE_INPUT_ERRORS: tuple[type[BaseException], ...] = (
     InvalidAttestation,
     _BadSignature,
     UnsupportedAlgorithm,
     x509.ExtensionNotFound,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
     ValueError,
     KeyError,
     TypeError,
