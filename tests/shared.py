@@ -1,4 +1,8 @@
-"""Where the shared, read-only test data lives: ``../shared`` beside the repository."""
+"""Where the shared, read-only test data lives: ``../shared`` beside the repository.
+
+``../shared/vectors`` holds real authenticator responses, ``../shared/mds`` FIDO metadata.
+``SHARED_DIR`` points elsewhere when the checkout is not beside it.
+"""
 
 from __future__ import annotations
 

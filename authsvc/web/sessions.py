@@ -14,6 +14,7 @@ from flask import Flask, current_app, request, session
 from flask_login import LoginManager, UserMixin, login_user
 
 from authsvc.services.context import Caller, Services
+from authsvc.web.cookies import SignedCookieSessions
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 
@@ -61,14 +62,11 @@ def take_ceremony(kind: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def sign_in(user_id: int) -> None:
-    with transaction(services().engine) as conn:
-        user = repo.get_user(conn, user_id)
-    if user is None:  # deleted between verification and now
-        return
+def sign_in(user_id: int, username: str) -> None:
+    """Sign the cookie session in as a user the ceremony just verified (no query needed)."""
     session.clear()
     session[_BINDING] = secrets.token_urlsafe(18)
-    login_user(SessionUser(user.id, user.username))
+    login_user(SessionUser(user_id, username))
 
 
 def _load_user(user_id: str) -> SessionUser | None:
@@ -80,6 +78,8 @@ def _load_user(user_id: str) -> SessionUser | None:
 
 
 def init(app: Flask) -> None:
+    app.session_interface = SignedCookieSessions()
     manager = LoginManager()
+    manager.session_protection = None  # the cookie is bound by its signature, not by IP/UA
     manager.user_loader(_load_user)
     manager.init_app(app)

@@ -228,7 +228,9 @@ def test_unknown_attestation_format_is_refused_without_storing(
     body = SoftAuthenticator().create(browser.registration_options("ada"), origin=browser.origin)
 
     def swap_format(raw: bytes) -> bytes:
-        obj = dict(cbor.decode(raw))
+        decoded = cbor.decode(raw)
+        assert isinstance(decoded, dict)
+        obj = dict(decoded)
         obj["fmt"] = "made-up"
         return cbor.encode(obj)
 

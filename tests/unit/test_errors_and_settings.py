@@ -1,0 +1,81 @@
+"""Error codes are stable and documented; settings fail loudly and name the variable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from authsvc.errors import AuthError, all_error_classes
+from authsvc.settings import ConfigError, Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+API_CODES = {
+    "malformed", "payload_too_large", "challenge_unknown", "challenge_expired",
+    "challenge_mismatch", "type_mismatch", "origin_mismatch", "rp_id_mismatch",
+    "user_not_present", "user_not_verified", "backup_state_invalid", "unsupported_algorithm",
+    "attestation_invalid", "attestation_untrusted", "credential_excluded",
+    "credential_unknown", "user_handle_mismatch", "signature_invalid", "sign_count_regressed",
+    "policy_denied", "unauthenticated", "step_up_required", "forbidden", "not_found",
+    "conflict", "rate_limited", "unavailable",
+}
+
+
+def test_every_code_of_the_contract_has_its_class_and_status() -> None:
+    codes = {cls.code: cls.status for cls in all_error_classes()}
+    assert API_CODES <= set(codes)
+    assert len(codes) == len(all_error_classes())  # no two classes share a code
+    assert codes["payload_too_large"] == 413
+    assert codes["policy_denied"] == 403
+    assert codes["step_up_required"] == 401
+
+
+def test_readme_lists_every_code() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", README.read_text(), re.M))
+    expected = {(cls.code, str(cls.status)) for cls in [*all_error_classes(), AuthError]}
+    assert expected <= documented
+
+
+def test_defaults_need_no_configuration(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
+    assert settings.rp_id == "localhost"
+    assert settings.origins == ("http://localhost:5000",)
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/authsvc.db"
+    assert settings.challenge_ttl == 300
+    # the generated secret is kept, so a restart keeps sessions
+    assert Settings.from_env({"DATA_DIR": str(tmp_path)}).secret_key == settings.secret_key
+
+
+def test_port_changes_the_default_origin(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PORT": "8080", "DATA_DIR": str(tmp_path)})
+    assert settings.origins == ("http://localhost:8080",)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"PORT": "x"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"CHALLENGE_TTL": "1"}, "CHALLENGE_TTL"),
+        ({"ORIGINS": "https://example.com/path"}, "ORIGINS"),
+        ({"ORIGINS": "http://example.com"}, "ORIGINS"),
+        ({"RP_ID": "example.com", "ORIGINS": "https://example.org"}, "ORIGINS"),
+        ({"RP_ID": "https://example.com"}, "RP_ID"),
+        ({"REQUIRE_TRUSTED_ATTESTATION": "maybe"}, "REQUIRE_TRUSTED_ATTESTATION"),
+        ({"TRUST_ROOTS": "/no/such/file.pem"}, "TRUST_ROOTS"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], names: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=names):
+        Settings.from_env({"DATA_DIR": str(tmp_path), **env})
+
+
+def test_subdomain_origin_within_the_rp_id(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "RP_ID": "example.com", "DATA_DIR": str(tmp_path),
+        "ORIGINS": "https://example.com,https://login.example.com,android:apk-key-hash:abc",
+    })
+    assert settings.secure_cookies is False  # an app origin is not https
+    assert len(settings.origins) == 3
