@@ -9,8 +9,10 @@ guarantees to the code above. On SQLite that takes some help:
 * ``IMMEDIATE`` takes the write lock at BEGIN. Two writers then queue on ``busy_timeout``
   instead of both reading under a shared lock and one failing with "database is locked"
   when it tries to upgrade to write, which is what the default deferred BEGIN does.
-* WAL lets readers run beside the one writer; ``synchronous=NORMAL`` is durable in WAL
-  mode across application crashes, and ``foreign_keys`` is off unless asked for.
+  Reads queue too: simple, and correct for the single-node default; PostgreSQL is for scale.
+* WAL makes commits cheap and lets outside readers (a backup, the sqlite3 shell) run
+  beside the writer; ``synchronous=NORMAL`` is durable in WAL mode across application
+  crashes. ``foreign_keys`` is off by default in SQLite and ON DELETE CASCADE needs it.
 
 Any failure to reach a backing store becomes :class:`~authsvc.errors.Unavailable` in one
 place, :func:`transaction`, so the HTTP edge answers 503 and nothing is half-written.
@@ -18,6 +20,7 @@ place, :func:`transaction`, so the HTTP edge answers 503 and nothing is half-wri
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +48,10 @@ SQLITE_PRAGMAS: Final = (
 # take turns to migrate; the later ones then find the schema at head and do nothing.
 MIGRATION_LOCK_KEY: Final = int.from_bytes(b"authsvcM", "big")
 
+# Alembic keeps its running context in module globals (alembic.context, alembic.op), so two
+# threads of one process must not migrate at once, whatever the database locks.
+_ALEMBIC_IN_PROCESS: Final = threading.Lock()
+
 POSTGRES_POOL: Final[dict[str, Any]] = {
     "pool_pre_ping": True,  # a connection dropped by a failover is replaced, not handed out
     "pool_size": 10,
@@ -70,6 +77,9 @@ REDIS_DOWN: Final[tuple[type[Exception], ...]] = _redis_errors()
 BACKEND_DOWN: Final[tuple[type[Exception], ...]] = (OperationalError, InterfaceError, *REDIS_DOWN)
 
 
+_LIBPQ: Final = frozenset({"psycopg", "psycopg2"})
+
+
 def create_db_engine(url: str | URL) -> Engine:
     """An engine for ``url`` with this service's settings for its dialect."""
     parsed = make_url(url)
@@ -79,9 +89,6 @@ def create_db_engine(url: str | URL) -> Engine:
         connect_args = {"connect_timeout": 5} if parsed.get_driver_name() in _LIBPQ else {}
         return create_engine(parsed, connect_args=connect_args, **POSTGRES_POOL)
     return create_engine(parsed, pool_pre_ping=True)
-
-
-_LIBPQ: Final = frozenset({"psycopg", "psycopg2"})
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -147,7 +154,7 @@ def upgrade(target: Engine | str | URL, revision: str = "head") -> None:
     """
     engine = target if isinstance(target, Engine) else create_db_engine(target)
     try:
-        with transaction(engine) as conn:
+        with _ALEMBIC_IN_PROCESS, transaction(engine) as conn:
             lock_for_migration(conn)
             command.upgrade(alembic_config(conn), revision)
     finally:
