@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: ``gunicorn authsvc.wsgi:app`` (settings from the environment)."""
+"""The WSGI entry point: ``gunicorn authsvc.wsgi:app``, with settings from the environment."""
 
 from authsvc import create_app
 

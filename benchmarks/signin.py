@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from flask import Flask
 from cryptography.hazmat.primitives.asymmetric import ec
 from fido2 import cbor
 from fido2.cose import CoseKey
 from fido2.server import Fido2Server
 from fido2.webauthn import Aaguid, AttestedCredentialData, PublicKeyCredentialRpEntity
+from flask import Flask
 from webauthn import verify_authentication_response
 
 from authsvc import create_app

@@ -25,7 +25,9 @@ from authsvc.errors import (
 )
 
 FLAG = AuthenticatorData.FLAG
-_UP, _UV, _BE, _BS, _AT, _ED = (int(f) for f in (FLAG.UP, FLAG.UV, FLAG.BE, FLAG.BS, FLAG.AT, FLAG.ED))
+_UP, _UV, _BE, _BS, _AT, _ED = (
+    int(f) for f in (FLAG.UP, FLAG.UV, FLAG.BE, FLAG.BS, FLAG.AT, FLAG.ED)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +74,7 @@ def check_client_data(client_data: ClientData, expected: Expectation, ceremony_t
     """§7.1 steps 7-10 / §7.2 steps 11-14: type, challenge, origin."""
     if client_data.type != ceremony_type:
         raise TypeMismatch(f'client data type is not "{ceremony_type}"')
-    if not bytes_eq(
-        client_data.challenge.rstrip("=").encode(), expected.challenge_text
-    ):
+    if not bytes_eq(client_data.challenge.rstrip("=").encode(), expected.challenge_text):
         raise ChallengeMismatch()
     expected.origins.check(client_data)
 

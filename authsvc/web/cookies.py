@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from flask import Flask, Request, Response
-from flask.sessions import SecureCookieSession, SessionInterface
+from flask.sessions import SecureCookieSession, SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 
@@ -58,13 +58,11 @@ class SignedCookieSessions(SessionInterface):
             return SecureCookieSession()
         return SecureCookieSession(data if isinstance(data, dict) else {})
 
-    def save_session(
-        self, app: Flask, session: SecureCookieSession, response: Response  # type: ignore[override]
-    ) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         if not session:
-            if session.modified:
+            if getattr(session, "modified", True):
                 response.delete_cookie(name, domain=domain, path=path)
             return
         if not self.should_set_cookie(app, session):

@@ -14,9 +14,9 @@ from flask import Flask, current_app, request, session
 from flask_login import LoginManager, UserMixin, login_user
 
 from authsvc.services.context import Caller, Services
-from authsvc.web.cookies import SignedCookieSessions
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
+from authsvc.web.cookies import SignedCookieSessions
 
 _BINDING = "b"
 _MAX_ORIGIN_CHARS = 255

@@ -23,8 +23,20 @@ def test_round_trip_with_and_without_padding(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["ab=", "ab=c", "abcd=", "a===", "a", "ab c", "ab\nc", "ab.c", "a-b+", "a_b/",
-     "abé=", "\udc80abc"],
+    [
+        "ab=",
+        "ab=c",
+        "abcd=",
+        "a===",
+        "a",
+        "ab c",
+        "ab\nc",
+        "ab.c",
+        "a-b+",
+        "a_b/",
+        "abé=",
+        "\udc80abc",
+    ],
 )
 def test_refused(value: str) -> None:
     with pytest.raises(Malformed) as err:

@@ -12,19 +12,39 @@ from authsvc.settings import ConfigError, Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 API_CODES = {
-    "malformed", "payload_too_large", "challenge_unknown", "challenge_expired",
-    "challenge_mismatch", "type_mismatch", "origin_mismatch", "rp_id_mismatch",
-    "user_not_present", "user_not_verified", "backup_state_invalid", "unsupported_algorithm",
-    "attestation_invalid", "attestation_untrusted", "credential_excluded",
-    "credential_unknown", "user_handle_mismatch", "signature_invalid", "sign_count_regressed",
-    "policy_denied", "unauthenticated", "step_up_required", "forbidden", "not_found",
-    "conflict", "rate_limited", "unavailable",
+    "malformed",
+    "payload_too_large",
+    "challenge_unknown",
+    "challenge_expired",
+    "challenge_mismatch",
+    "type_mismatch",
+    "origin_mismatch",
+    "rp_id_mismatch",
+    "user_not_present",
+    "user_not_verified",
+    "backup_state_invalid",
+    "unsupported_algorithm",
+    "attestation_invalid",
+    "attestation_untrusted",
+    "credential_excluded",
+    "credential_unknown",
+    "user_handle_mismatch",
+    "signature_invalid",
+    "sign_count_regressed",
+    "policy_denied",
+    "unauthenticated",
+    "step_up_required",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "rate_limited",
+    "unavailable",
 }
 
 
 def test_every_code_of_the_contract_has_its_class_and_status() -> None:
     codes = {cls.code: cls.status for cls in all_error_classes()}
-    assert API_CODES <= set(codes)
+    assert set(codes) >= API_CODES
     assert len(codes) == len(all_error_classes())  # no two classes share a code
     assert codes["payload_too_large"] == 413
     assert codes["policy_denied"] == 403
@@ -33,7 +53,8 @@ def test_every_code_of_the_contract_has_its_class_and_status() -> None:
 
 def test_readme_lists_every_code() -> None:
     documented = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", README.read_text(), re.M))
-    expected = {(cls.code, str(cls.status)) for cls in [*all_error_classes(), AuthError]}
+    classes: list[type[AuthError]] = [*all_error_classes(), AuthError]
+    expected = {(cls.code, str(cls.status)) for cls in classes}
     assert expected <= documented
 
 
@@ -73,9 +94,12 @@ def test_bad_values_name_the_variable(env: dict[str, str], names: str, tmp_path:
 
 
 def test_subdomain_origin_within_the_rp_id(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "RP_ID": "example.com", "DATA_DIR": str(tmp_path),
-        "ORIGINS": "https://example.com,https://login.example.com,android:apk-key-hash:abc",
-    })
+    settings = Settings.from_env(
+        {
+            "RP_ID": "example.com",
+            "DATA_DIR": str(tmp_path),
+            "ORIGINS": "https://example.com,https://login.example.com,android:apk-key-hash:abc",
+        }
+    )
     assert settings.secure_cookies is False  # an app origin is not https
     assert len(settings.origins) == 3

@@ -10,9 +10,14 @@ from authsvc.errors import ChallengeExpired, ChallengeUnknown
 
 def _pending(**changes: object) -> PendingCeremony:
     values: dict[str, object] = {
-        "id": new_ceremony_id(), "kind": CeremonyKind.AUTHENTICATION,
-        "challenge": new_challenge(), "rp_id": "localhost", "user_verification": "required",
-        "binding": "b1", "expires_at": 1000.0, "user_id": 7,
+        "id": new_ceremony_id(),
+        "kind": CeremonyKind.AUTHENTICATION,
+        "challenge": new_challenge(),
+        "rp_id": "localhost",
+        "user_verification": "required",
+        "binding": "b1",
+        "expires_at": 1000.0,
+        "user_id": 7,
         "allowed_credentials": (b"\x01\x02", b"\x03"),
     }
     values.update(changes)
