@@ -37,6 +37,7 @@ class AssertionRequest:
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     user_id: int
+    username: str
     credential_id: bytes
     user_verified: bool
 
@@ -46,32 +47,31 @@ def begin_authentication(
 ) -> tuple[str, dict[str, Any]]:
     """Options for a sign-in; returns (ceremony id, PublicKeyCredentialRequestOptionsJSON)."""
     settings = services.settings
-    user_id: int | None = None
-    allow: list[KnownCredential] = []
-    if request.username is not None:
-        with transaction(services.engine) as conn:
-            user = repo.get_user_by_username(conn, request.username)
-            if user is not None:
-                allow = [
-                    KnownCredential(c.credential_id, c.transports)
-                    for c in repo.list_credentials(conn, user.id)
-                    if c.status == "active"
-                ]
-        if user is None or not allow:
-            raise CredentialUnknown("no passkey is registered for this username")
-        user_id = user.id
-    pending = PendingCeremony(
-        id=new_ceremony_id(),
-        kind=CeremonyKind.AUTHENTICATION,
-        challenge=new_challenge(),
-        rp_id=settings.rp_id,
-        user_verification=request.user_verification,
-        binding=caller.binding,
-        expires_at=services.clock() + settings.challenge_ttl,
-        user_id=user_id,
-        allowed_credentials=tuple(c.credential_id for c in allow),
-    )
-    services.challenges.put(pending)
+    with transaction(services.engine) as conn:
+        user_id: int | None = None
+        allow: list[KnownCredential] = []
+        if request.username is not None:
+            found = repo.credentials_by_username(conn, request.username)
+            allow = [
+                KnownCredential(c.credential_id, c.transports)
+                for c in found
+                if c.status == "active"
+            ]
+            if not allow:
+                raise CredentialUnknown("no passkey is registered for this username")
+            user_id = found[0].user_id
+        pending = PendingCeremony(
+            id=new_ceremony_id(),
+            kind=CeremonyKind.AUTHENTICATION,
+            challenge=new_challenge(),
+            rp_id=settings.rp_id,
+            user_verification=request.user_verification,
+            binding=caller.binding,
+            expires_at=services.clock() + settings.challenge_ttl,
+            user_id=user_id,
+            allowed_credentials=tuple(c.credential_id for c in allow),
+        )
+        services.challenges.put(pending, conn)
     return pending.id, request_options(
         rp_id=settings.rp_id,
         challenge=pending.challenge,
@@ -131,7 +131,12 @@ def finish_authentication(
         ):
             raise SignCountRegressed("another sign-in with this credential moved the counter")
         subject.detail["uv"] = verified.user_verified
-        return SignedIn(credential.user_id, credential.credential_id, verified.user_verified)
+        return SignedIn(
+            credential.user_id,
+            credential.username,
+            credential.credential_id,
+            verified.user_verified,
+        )
 
     return run_audited(services, "authentication", caller, work)
 

@@ -63,7 +63,22 @@ def begin_registration(
                 KnownCredential(c.credential_id, c.transports)
                 for c in repo.list_credentials(conn, user.id)
             ]
-    handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+        handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+        pending = PendingCeremony(
+            id=new_ceremony_id(),
+            kind=CeremonyKind.REGISTRATION,
+            challenge=new_challenge(),
+            rp_id=settings.rp_id,
+            user_verification=request.user_verification,
+            binding=caller.binding,
+            expires_at=services.clock() + settings.challenge_ttl,
+            user_id=user.id if user else None,
+            user_handle=handle,
+            username=request.username,
+            display_name=request.display_name,
+            algorithms=SUPPORTED_ALGORITHMS,
+        )
+        services.challenges.put(pending, conn)
     selection: dict[str, Any] = {
         "residentKey": request.resident_key,
         "requireResidentKey": request.resident_key == "required",
@@ -72,21 +87,6 @@ def begin_registration(
     if request.attachment:
         selection["authenticatorAttachment"] = request.attachment
     attestation = "direct" if settings.require_trusted_attestation else request.attestation
-    pending = PendingCeremony(
-        id=new_ceremony_id(),
-        kind=CeremonyKind.REGISTRATION,
-        challenge=new_challenge(),
-        rp_id=settings.rp_id,
-        user_verification=request.user_verification,
-        binding=caller.binding,
-        expires_at=services.clock() + settings.challenge_ttl,
-        user_id=user.id if user else None,
-        user_handle=handle,
-        username=request.username,
-        display_name=request.display_name,
-        algorithms=SUPPORTED_ALGORITHMS,
-    )
-    services.challenges.put(pending)
     return pending.id, creation_options(
         rp_id=settings.rp_id,
         rp_name=settings.rp_name,

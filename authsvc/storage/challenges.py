@@ -46,9 +46,11 @@ _SWEEP: Final = delete(challenges).where(challenges.c.expires_at < bindparam("b_
 class ChallengeStore(Protocol):
     """Pending ceremony state, handed out exactly once."""
 
-    def put(self, pending: PendingCeremony) -> None:
-        """Keep ``pending`` until it is consumed or expires (in its own short transaction).
+    def put(self, pending: PendingCeremony, conn: Connection | None = None) -> None:
+        """Keep ``pending`` until it is consumed or expires.
 
+        The SQL store writes in ``conn``'s transaction when given (so issuing options costs
+        one transaction), else in its own; Redis ignores ``conn``.
         Raises :class:`Unavailable` if the store cannot be reached.
         """
 
@@ -72,22 +74,28 @@ class SqlChallengeStore:
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
 
-    def put(self, pending: PendingCeremony) -> None:
+    def put(self, pending: PendingCeremony, conn: Connection | None = None) -> None:
+        if conn is None:
+            with transaction(self._engine) as own:
+                self._insert(own, pending)
+        else:
+            self._insert(conn, pending)
+
+    def _insert(self, conn: Connection, pending: PendingCeremony) -> None:
         now = self._clock()
-        with transaction(self._engine) as conn:
-            conn.execute(
-                _INSERT,
-                {
-                    "id": pending.id,
-                    "kind": pending.kind.value,
-                    "expires_at": pending.expires_at,
-                    "data": pending.to_json(),
-                },
-            )
-            if self._sweep_due(now):
-                # Abandoned ceremonies are never consumed; an indexed range delete now and
-                # then keeps the table as small as the number of live ceremonies.
-                conn.execute(_SWEEP, {"b_before": now - EXPIRED_GRACE})
+        conn.execute(
+            _INSERT,
+            {
+                "id": pending.id,
+                "kind": pending.kind.value,
+                "expires_at": pending.expires_at,
+                "data": pending.to_json(),
+            },
+        )
+        if self._sweep_due(now):
+            # Abandoned ceremonies are never consumed; an indexed range delete now and
+            # then keeps the table as small as the number of live ceremonies.
+            conn.execute(_SWEEP, {"b_before": now - EXPIRED_GRACE})
 
     def consume(self, conn: Connection, ceremony_id: str) -> PendingCeremony | None:
         data = conn.execute(_CONSUME, {"b_id": ceremony_id}).scalar_one_or_none()
@@ -119,7 +127,8 @@ class RedisChallengeStore:
         self._prefix = prefix
         self._clock = clock
 
-    def put(self, pending: PendingCeremony) -> None:
+    def put(self, pending: PendingCeremony, conn: Connection | None = None) -> None:
+        del conn  # Redis keys are not part of the SQL transaction
         ttl = max(1, math.ceil(pending.expires_at - self._clock() + EXPIRED_GRACE))
         try:
             self._client.set(self._prefix + pending.id, pending.to_json(), ex=ttl)

@@ -27,6 +27,7 @@ class CredentialRecord:
     id: int
     credential_id: bytes
     user_id: int
+    username: str
     user_handle: bytes
     public_key: bytes  # COSE_Key exactly as received at registration
     algorithm: int

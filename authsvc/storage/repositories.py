@@ -50,6 +50,7 @@ _CREDENTIAL_COLUMNS: Final = (
     credentials.c.id,
     credentials.c.credential_id,
     credentials.c.user_id,
+    users.c.username,
     users.c.user_handle,
     credentials.c.public_key,
     credentials.c.algorithm,
@@ -76,6 +77,9 @@ _GET_CREDENTIAL: Final = _SELECT_CREDENTIALS.where(
 )
 _LIST_CREDENTIALS: Final = _SELECT_CREDENTIALS.where(
     credentials.c.user_id == bindparam("b_user_id")
+).order_by(credentials.c.id)
+_CREDENTIALS_BY_USERNAME: Final = _SELECT_CREDENTIALS.where(
+    users.c.username == bindparam("b_username")
 ).order_by(credentials.c.id)
 _CREDENTIAL_EXISTS: Final = select(credentials.c.id).where(
     credentials.c.credential_id == bindparam("b_credential_id")
@@ -142,6 +146,12 @@ def get_credential(conn: Connection, credential_id: bytes) -> CredentialRecord |
 def list_credentials(conn: Connection, user_id: int) -> list[CredentialRecord]:
     """All of a user's credentials, whatever their status, oldest first."""
     rows = conn.execute(_LIST_CREDENTIALS, {"b_user_id": user_id})
+    return [_credential(row) for row in rows]
+
+
+def credentials_by_username(conn: Connection, username: str) -> list[CredentialRecord]:
+    """A user's credentials found by username, in one statement (the sign-in options)."""
+    rows = conn.execute(_CREDENTIALS_BY_USERNAME, {"b_username": username})
     return [_credential(row) for row in rows]
 
 
@@ -222,6 +232,7 @@ def _credential(row: Row[Any]) -> CredentialRecord:
         id=row.id,
         credential_id=bytes(row.credential_id),
         user_id=row.user_id,
+        username=row.username,
         user_handle=bytes(row.user_handle),
         public_key=bytes(row.public_key),
         algorithm=row.algorithm,
