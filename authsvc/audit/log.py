@@ -14,11 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from authsvc.storage.models import audit_events
+from authsvc.storage.prepared import Prepared
 
-_INSERT: Final = insert(audit_events)
+_COLUMNS: Final = (
+    "occurred_at",
+    "event",
+    "outcome",
+    "code",
+    "user_id",
+    "credential_id",
+    "origin",
+    "client_address",
+    "detail",
+)
+# Every ceremony appends one: run through Prepared (see authsvc.storage.prepared).
+_INSERT: Final = Prepared(insert(audit_events).values({c: bindparam(c) for c in _COLUMNS}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +50,8 @@ class AuditEvent:
 
 def append(conn: Connection, event: AuditEvent, at: datetime) -> None:
     """Record ``event`` as of ``at`` (timezone-aware) with one INSERT in ``conn``'s transaction."""
-    conn.execute(
-        _INSERT,
+    _INSERT.execute(
+        conn,
         {
             "occurred_at": at,
             "event": event.event,

@@ -51,7 +51,7 @@ def begin_authentication(
         user_id: int | None = None
         allow: list[KnownCredential] = []
         if request.username is not None:
-            found = repo.credentials_by_username(conn, request.username)
+            found = repo.sign_in_credentials(conn, request.username)
             allow = [
                 KnownCredential(c.credential_id, c.transports)
                 for c in found
@@ -98,7 +98,7 @@ def finish_authentication(
         pending.check_usable(
             kind=CeremonyKind.AUTHENTICATION, binding=caller.binding, now=services.clock()
         )
-        credential = repo.get_credential(conn, response.credential_id)
+        credential = repo.sign_in_credential(conn, response.credential_id)
         if credential is None or not _allowed(pending, credential.user_id, response):
             raise CredentialUnknown()
         if credential.status != "active":

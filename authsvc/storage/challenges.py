@@ -29,6 +29,7 @@ from authsvc.ceremony.state import PendingCeremony
 from authsvc.errors import Unavailable
 from authsvc.storage.db import REDIS_DOWN, transaction
 from authsvc.storage.models import challenges
+from authsvc.storage.prepared import Prepared
 
 if TYPE_CHECKING:
     import redis
@@ -36,8 +37,15 @@ if TYPE_CHECKING:
 EXPIRED_GRACE: Final = 60.0
 SWEEP_INTERVAL: Final = 60.0
 
-_INSERT: Final = insert(challenges)
-_CONSUME: Final = (
+_INSERT: Final = Prepared(
+    insert(challenges).values(
+        id=bindparam("b_id"),
+        kind=bindparam("b_kind"),
+        expires_at=bindparam("b_expires_at"),
+        data=bindparam("b_data"),
+    )
+)
+_CONSUME: Final = Prepared(
     delete(challenges).where(challenges.c.id == bindparam("b_id")).returning(challenges.c.data)
 )
 _SWEEP: Final = delete(challenges).where(challenges.c.expires_at < bindparam("b_before"))
@@ -83,13 +91,13 @@ class SqlChallengeStore:
 
     def _insert(self, conn: Connection, pending: PendingCeremony) -> None:
         now = self._clock()
-        conn.execute(
-            _INSERT,
+        _INSERT.execute(
+            conn,
             {
-                "id": pending.id,
-                "kind": pending.kind.value,
-                "expires_at": pending.expires_at,
-                "data": pending.to_json(),
+                "b_id": pending.id,
+                "b_kind": pending.kind.value,
+                "b_expires_at": pending.expires_at,
+                "b_data": pending.to_json(),
             },
         )
         if self._sweep_due(now):
@@ -98,8 +106,9 @@ class SqlChallengeStore:
             conn.execute(_SWEEP, {"b_before": now - EXPIRED_GRACE})
 
     def consume(self, conn: Connection, ceremony_id: str) -> PendingCeremony | None:
-        data = conn.execute(_CONSUME, {"b_id": ceremony_id}).scalar_one_or_none()
-        return None if data is None else PendingCeremony.from_json(data)
+        # fetchall: a DELETE … RETURNING must run to completion before the transaction ends
+        rows = _CONSUME.execute(conn, {"b_id": ceremony_id}).fetchall()
+        return PendingCeremony.from_json(rows[0][0]) if rows else None
 
     def sweep(self, now: float) -> int:
         with transaction(self._engine) as conn:

@@ -47,6 +47,22 @@ class CredentialRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignInCredential:
+    """What a sign-in reads of a credential: one indexed row, nothing it does not use."""
+
+    id: int
+    credential_id: bytes
+    user_id: int
+    username: str
+    user_handle: bytes
+    public_key: bytes
+    sign_count: int
+    backup_eligible: bool
+    transports: tuple[str, ...]
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewCredential:
     """A verified registration, ready to store."""
 

@@ -13,6 +13,7 @@ commit the consumed challenge and the audit record of the failure.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -21,7 +22,13 @@ from sqlalchemy.exc import IntegrityError
 
 from authsvc.errors import Conflict, CredentialExcluded
 from authsvc.storage.models import credentials, users
-from authsvc.storage.records import CredentialRecord, NewCredential, UserRecord
+from authsvc.storage.prepared import Prepared
+from authsvc.storage.records import (
+    CredentialRecord,
+    NewCredential,
+    SignInCredential,
+    UserRecord,
+)
 
 _USER_COLUMNS: Final = (
     users.c.id,
@@ -78,15 +85,31 @@ _GET_CREDENTIAL: Final = _SELECT_CREDENTIALS.where(
 _LIST_CREDENTIALS: Final = _SELECT_CREDENTIALS.where(
     credentials.c.user_id == bindparam("b_user_id")
 ).order_by(credentials.c.id)
-_CREDENTIALS_BY_USERNAME: Final = _SELECT_CREDENTIALS.where(
-    users.c.username == bindparam("b_username")
-).order_by(credentials.c.id)
+# The sign-in path's two reads, run through Prepared (see authsvc.storage.prepared).
+_SIGN_IN_COLUMNS: Final = select(
+    credentials.c.id,
+    credentials.c.credential_id,
+    credentials.c.user_id,
+    users.c.username,
+    users.c.user_handle,
+    credentials.c.public_key,
+    credentials.c.sign_count,
+    credentials.c.backup_eligible,
+    credentials.c.transports,
+    credentials.c.status,
+).join_from(credentials, users, credentials.c.user_id == users.c.id)
+_SIGN_IN_BY_ID: Final = Prepared(
+    _SIGN_IN_COLUMNS.where(credentials.c.credential_id == bindparam("b_credential_id"))
+)
+_SIGN_IN_BY_USERNAME: Final = Prepared(
+    _SIGN_IN_COLUMNS.where(users.c.username == bindparam("b_username")).order_by(credentials.c.id)
+)
 _CREDENTIAL_EXISTS: Final = select(credentials.c.id).where(
     credentials.c.credential_id == bindparam("b_credential_id")
 )
 _INSERT_CREDENTIAL: Final = insert(credentials).returning(credentials.c.id)
 # Compare-and-set: only the sign-in that read the current counter may move it.
-_RECORD_USE: Final = (
+_RECORD_USE: Final = Prepared(
     update(credentials)
     .where(credentials.c.id == bindparam("b_id"))
     .where(credentials.c.sign_count == bindparam("b_old"))
@@ -149,10 +172,16 @@ def list_credentials(conn: Connection, user_id: int) -> list[CredentialRecord]:
     return [_credential(row) for row in rows]
 
 
-def credentials_by_username(conn: Connection, username: str) -> list[CredentialRecord]:
-    """A user's credentials found by username, in one statement (the sign-in options)."""
-    rows = conn.execute(_CREDENTIALS_BY_USERNAME, {"b_username": username})
-    return [_credential(row) for row in rows]
+def sign_in_credential(conn: Connection, credential_id: bytes) -> SignInCredential | None:
+    """The sign-in lookup: one statement on the unique credential id index, user joined."""
+    row = _SIGN_IN_BY_ID.fetchone(conn, {"b_credential_id": credential_id})
+    return None if row is None else _sign_in(row)
+
+
+def sign_in_credentials(conn: Connection, username: str) -> list[SignInCredential]:
+    """A user's credentials by username, in one statement (username-first sign-in options)."""
+    cursor = _SIGN_IN_BY_USERNAME.execute(conn, {"b_username": username})
+    return [_sign_in(row) for row in cursor.fetchall()]
 
 
 def add_credential(conn: Connection, new: NewCredential) -> int:
@@ -204,8 +233,8 @@ def record_use(
     Returns False when no row matched: a concurrent sign-in with the same credential moved
     the counter first (or the credential is gone), and the caller should refuse this one.
     """
-    result = conn.execute(
-        _RECORD_USE,
+    matched = _RECORD_USE.rowcount(
+        conn,
         {
             "b_id": credential_pk,
             "b_old": old_sign_count,
@@ -214,7 +243,7 @@ def record_use(
             "b_at": at,
         },
     )
-    return result.rowcount == 1
+    return matched == 1
 
 
 def _user(row: Row[Any]) -> UserRecord:
@@ -249,6 +278,22 @@ def _credential(row: Row[Any]) -> CredentialRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         status=row.status,
+    )
+
+
+def _sign_in(row: Sequence[Any]) -> SignInCredential:
+    pk, credential_id, user_id, username, handle, key, count, be, transports, status = row
+    return SignInCredential(
+        id=pk,
+        credential_id=bytes(credential_id),
+        user_id=user_id,
+        username=username,
+        user_handle=bytes(handle),
+        public_key=bytes(key),
+        sign_count=count,
+        backup_eligible=bool(be),
+        transports=_load_transports(transports),
+        status=status,
     )
 
 

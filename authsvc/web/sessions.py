@@ -78,7 +78,9 @@ def _load_user(user_id: str) -> SessionUser | None:
 
 
 def init(app: Flask) -> None:
-    app.session_interface = SignedCookieSessions()
+    app.session_interface = SignedCookieSessions(
+        app.config["SECRET_KEY"], int(app.permanent_session_lifetime.total_seconds())
+    )
     manager = LoginManager()
     manager.session_protection = None  # the cookie is bound by its signature, not by IP/UA
     manager.user_loader(_load_user)
