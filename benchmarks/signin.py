@@ -37,9 +37,10 @@ from authsvc.ceremony.authentication import StoredCredential, verify_assertion
 from authsvc.ceremony.checks import Expectation
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.responses import assertion_response
-from authsvc.encoding import b64url_decode
+from authsvc.encoding import b64url_decode, b64url_encode
 from authsvc.settings import Settings
 from authsvc.storage.db import upgrade
+from benchmarks.naive_peer import add_peer_credential, create_peer_app
 
 VECTOR = "es256-dontneeda-authentication.json"
 SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
@@ -204,6 +205,39 @@ def signin_us(settings: Settings, number: int) -> float:
     return spent / number * 1e6
 
 
+def peer_signin_us(database_url: str, number: int) -> float:
+    """The same loop against the naive peer app (see benchmarks/naive_peer.py)."""
+    from tests.softauthn import SoftAuthenticator  # noqa: PLC0415 - dev-only helper
+
+    origin = "http://localhost:5000"
+    app = create_peer_app(database_url, "localhost", origin)
+    client = WsgiClient(app, origin)
+    auth = SoftAuthenticator()
+    fake_options = {
+        "rp": {"id": "localhost", "name": "peer"},
+        "user": {"id": b64url_encode(b"peer-user"), "name": "peer", "displayName": "peer"},
+        "challenge": b64url_encode(b"\x00" * 32),
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        "authenticatorSelection": {"residentKey": "discouraged"},
+    }
+    auth.create(fake_options, origin=origin)
+    cred = auth.credentials[0]
+    add_peer_credential(app, "peer", cred.credential_id, cbor.encode(cred.cose_key))
+    spent = 0.0
+    for i in range(number + 50):
+        start = time.perf_counter()
+        _, options = client.post("/assertion/options", {"username": "peer"})
+        middle = time.perf_counter()
+        body = auth.get(options, origin=origin)
+        resumed = time.perf_counter()
+        status, _ = client.post("/assertion/result", body)
+        end = time.perf_counter()
+        assert status == 200, status
+        if i >= 50:
+            spent += (middle - start) + (end - resumed)
+    return spent / number * 1e6
+
+
 def main() -> None:
     number = int(os.environ.get("BENCH_N", "2000"))
     v = load_vector()
@@ -216,6 +250,10 @@ def main() -> None:
             secret_key="benchmark-secret-key-0123456789",
         )
         rows.append(("whole sign-in via WSGI, SQLite", signin_us(base, number // 4)))
+        rows.append((
+            "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
+            peer_signin_us(f"sqlite:///{tmp}/peer.db", number // 4),
+        ))
         if os.environ.get("DATABASE_URL"):
             pg = base.with_changes(
                 database_url=os.environ["DATABASE_URL"],
@@ -224,9 +262,9 @@ def main() -> None:
             )
             label = "PostgreSQL + Redis" if pg.redis_url else "PostgreSQL"
             rows.append((f"whole sign-in via WSGI, {label}", signin_us(pg, number // 4)))
-    print(f"{'measurement':<52} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
+    print(f"{'measurement':<56} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
     for name, us in rows:
-        print(f"{name:<52} {us:>9.1f} {1e6 / us:>9.0f} {us / floor:>8.2f}")
+        print(f"{name:<56} {us:>9.1f} {1e6 / us:>9.0f} {us / floor:>8.2f}")
     digest = hashlib.sha256(json.dumps(v["response"]).encode()).hexdigest()[:12]
     print(f"(assertion {VECTOR}, sha256 {digest}; {number} calls per measurement)")
 
