@@ -96,5 +96,8 @@ def add_peer_credential(app: Flask, username: str, credential_id: bytes, public_
         user = PeerUser(username=username)
         db.add(user)
         db.flush()
-        db.add(PeerCredential(user_id=user.id, credential_id=credential_id,
-                              public_key=public_key, sign_count=0))
+        db.add(
+            PeerCredential(
+                user_id=user.id, credential_id=credential_id, public_key=public_key, sign_count=0
+            )
+        )

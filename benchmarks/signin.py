@@ -39,7 +39,7 @@ from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.responses import assertion_response
 from authsvc.encoding import b64url_decode, b64url_encode
 from authsvc.settings import Settings
-from authsvc.storage.db import upgrade
+from authsvc.storage.db import create_db_engine, upgrade
 from benchmarks.naive_peer import add_peer_credential, create_peer_app
 
 VECTOR = "es256-dontneeda-authentication.json"
@@ -238,6 +238,21 @@ def peer_signin_us(database_url: str, number: int) -> float:
     return spent / number * 1e6
 
 
+def round_trip_us(settings: Settings) -> float:
+    """What one network round trip to the database costs here: sign-ins pay several."""
+    engine = create_db_engine(settings.database_url)
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+        def ping() -> None:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+
+        result = per_call_us(ping, 500)
+    engine.dispose()
+    return result
+
+
 def main() -> None:
     number = int(os.environ.get("BENCH_N", "2000"))
     v = load_vector()
@@ -250,10 +265,12 @@ def main() -> None:
             secret_key="benchmark-secret-key-0123456789",
         )
         rows.append(("whole sign-in via WSGI, SQLite", signin_us(base, number // 4)))
-        rows.append((
-            "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
-            peer_signin_us(f"sqlite:///{tmp}/peer.db", number // 4),
-        ))
+        rows.append(
+            (
+                "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
+                peer_signin_us(f"sqlite:///{tmp}/peer.db", number // 4),
+            )
+        )
         if os.environ.get("DATABASE_URL"):
             pg = base.with_changes(
                 database_url=os.environ["DATABASE_URL"],
@@ -262,6 +279,7 @@ def main() -> None:
             )
             label = "PostgreSQL + Redis" if pg.redis_url else "PostgreSQL"
             rows.append((f"whole sign-in via WSGI, {label}", signin_us(pg, number // 4)))
+            rows.append(("one PostgreSQL round trip (SELECT 1), for scale", round_trip_us(pg)))
     print(f"{'measurement':<56} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
     for name, us in rows:
         print(f"{name:<56} {us:>9.1f} {1e6 / us:>9.0f} {us / floor:>8.2f}")
