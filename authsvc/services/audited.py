@@ -16,7 +16,8 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from authsvc.audit.log import AuditEvent, append
-from authsvc.errors import AuthError
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony
+from authsvc.errors import AuthError, ChallengeUnknown
 from authsvc.services.context import Caller, Services
 from authsvc.storage.db import transaction
 
@@ -63,3 +64,33 @@ def run_audited(
     if failure is not None:
         raise failure
     return result
+
+
+def finish_ceremony(
+    services: Services,
+    kind: CeremonyKind,
+    *,
+    ceremony_id: str | None,
+    caller: Caller,
+    credential_id: bytes,
+    work: Callable[[Connection, PendingCeremony, Subject], T],
+) -> T:
+    """Consume the pending ceremony, check it is this session's and live, then run ``work``.
+
+    The consumption, ``work``'s writes and the audit record of the outcome share one
+    transaction (see :func:`run_audited`). A result with no ceremony in its session never
+    reaches storage at all.
+    """
+    if ceremony_id is None:
+        raise ChallengeUnknown(f"no {kind.value} was started in this session")
+
+    def consume_then_work(conn: Connection, subject: Subject) -> T:
+        subject.credential_id = credential_id
+        pending = services.challenges.consume(conn, ceremony_id)
+        if pending is None:
+            raise ChallengeUnknown(f"this {kind.value} was already completed or never started")
+        subject.user_id = pending.user_id
+        pending.check_usable(kind=kind, binding=caller.binding, now=services.clock())
+        return work(conn, pending, subject)
+
+    return run_audited(services, kind.value, caller, consume_then_work)

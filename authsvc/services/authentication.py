@@ -17,9 +17,9 @@ from authsvc.ceremony.authentication import StoredCredential, verify_assertion
 from authsvc.ceremony.checks import Expectation
 from authsvc.ceremony.options import KnownCredential, request_options
 from authsvc.ceremony.responses import AssertionResponse
-from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
-from authsvc.errors import ChallengeUnknown, CredentialUnknown, SignCountRegressed
-from authsvc.services.audited import Subject, run_audited
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony
+from authsvc.errors import CredentialUnknown, SignCountRegressed
+from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
@@ -60,14 +60,10 @@ def begin_authentication(
             if not allow:
                 raise CredentialUnknown("no passkey is registered for this username")
             user_id = found[0].user_id
-        pending = PendingCeremony(
-            id=new_ceremony_id(),
-            kind=CeremonyKind.AUTHENTICATION,
-            challenge=new_challenge(),
-            rp_id=settings.rp_id,
-            user_verification=request.user_verification,
-            binding=caller.binding,
-            expires_at=services.clock() + settings.challenge_ttl,
+        pending = services.new_pending(
+            CeremonyKind.AUTHENTICATION,
+            caller,
+            request.user_verification,
             user_id=user_id,
             allowed_credentials=tuple(c.credential_id for c in allow),
         )
@@ -86,18 +82,8 @@ def finish_authentication(
     services: Services, response: AssertionResponse, ceremony_id: str | None, caller: Caller
 ) -> SignedIn:
     """Consume the ceremony, verify the assertion, record the use, audit; atomically."""
-    if ceremony_id is None:
-        raise ChallengeUnknown("no sign-in was started in this session")
 
-    def work(conn: Connection, subject: Subject) -> SignedIn:
-        subject.credential_id = response.credential_id
-        pending = services.challenges.consume(conn, ceremony_id)
-        if pending is None:
-            raise ChallengeUnknown("this sign-in was already completed or never started")
-        subject.user_id = pending.user_id
-        pending.check_usable(
-            kind=CeremonyKind.AUTHENTICATION, binding=caller.binding, now=services.clock()
-        )
+    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> SignedIn:
         credential = repo.sign_in_credential(conn, response.credential_id)
         if credential is None or not _allowed(pending, credential.user_id, response):
             raise CredentialUnknown()
@@ -138,7 +124,14 @@ def finish_authentication(
             verified.user_verified,
         )
 
-    return run_audited(services, "authentication", caller, work)
+    return finish_ceremony(
+        services,
+        CeremonyKind.AUTHENTICATION,
+        ceremony_id=ceremony_id,
+        caller=caller,
+        credential_id=response.credential_id,
+        work=work,
+    )
 
 
 def _allowed(pending: PendingCeremony, user_id: int, response: AssertionResponse) -> bool:

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
 from authsvc.ceremony.origins import OriginPolicy
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
 from authsvc.settings import Settings
 from authsvc.storage.challenges import ChallengeStore, make_challenge_store
 from authsvc.storage.db import create_db_engine
@@ -53,3 +55,18 @@ class Services:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
+
+    def new_pending(
+        self, kind: CeremonyKind, caller: Caller, user_verification: str, **fields: Any
+    ) -> PendingCeremony:
+        """Fresh state for a ceremony: new id and challenge, this RP, this session, the TTL."""
+        return PendingCeremony(
+            id=new_ceremony_id(),
+            kind=kind,
+            challenge=new_challenge(),
+            rp_id=self.settings.rp_id,
+            user_verification=user_verification,
+            binding=caller.binding,
+            expires_at=self.clock() + self.settings.challenge_ttl,
+            **fields,
+        )

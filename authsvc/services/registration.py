@@ -14,9 +14,9 @@ from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
 from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
-from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony
 from authsvc.errors import ChallengeUnknown, Conflict
-from authsvc.services.audited import Subject, run_audited
+from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
@@ -64,14 +64,10 @@ def begin_registration(
                 for c in repo.list_credentials(conn, user.id)
             ]
         handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
-        pending = PendingCeremony(
-            id=new_ceremony_id(),
-            kind=CeremonyKind.REGISTRATION,
-            challenge=new_challenge(),
-            rp_id=settings.rp_id,
-            user_verification=request.user_verification,
-            binding=caller.binding,
-            expires_at=services.clock() + settings.challenge_ttl,
+        pending = services.new_pending(
+            CeremonyKind.REGISTRATION,
+            caller,
+            request.user_verification,
             user_id=user.id if user else None,
             user_handle=handle,
             username=request.username,
@@ -107,19 +103,9 @@ def finish_registration(
     services: Services, response: RegistrationResponse, ceremony_id: str | None, caller: Caller
 ) -> Registered:
     """Consume the ceremony, verify the response, store user + credential, audit; atomically."""
-    if ceremony_id is None:
-        raise ChallengeUnknown("no registration was started in this session")
 
-    def work(conn: Connection, subject: Subject) -> Registered:
-        subject.credential_id = response.credential_id
-        pending = services.challenges.consume(conn, ceremony_id)
-        if pending is None:
-            raise ChallengeUnknown("this registration was already completed or never started")
-        subject.user_id = pending.user_id
+    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> Registered:
         subject.detail["username"] = pending.username
-        pending.check_usable(
-            kind=CeremonyKind.REGISTRATION, binding=caller.binding, now=services.clock()
-        )
         verified = verify_registration(
             response,
             Expectation(
@@ -140,7 +126,14 @@ def finish_registration(
             repo.add_credential(conn, _new_credential(user_id, verified, services))
         return Registered(user_id=user_id, credential=verified)
 
-    return run_audited(services, "registration", caller, work)
+    return finish_ceremony(
+        services,
+        CeremonyKind.REGISTRATION,
+        ceremony_id=ceremony_id,
+        caller=caller,
+        credential_id=response.credential_id,
+        work=work,
+    )
 
 
 def _create_user(conn: Connection, pending: PendingCeremony, services: Services) -> int:

@@ -27,9 +27,24 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_postgres_pool_checks_connections() -> None:
-    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert engine.pool._pre_ping
+def test_a_dropped_postgres_connection_costs_one_unavailable_then_recovers(
+    engine: Engine,
+) -> None:
+    """Without pre-ping, a connection the server dropped fails once, cleanly, then heals."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server-side disconnect needs PostgreSQL")
+    own = create_db_engine(engine.url)  # one pooled connection, so the next checkout is it
+    try:
+        with transaction(own) as conn:
+            pid: int = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(Unavailable), transaction(own) as conn:
+            conn.execute(text("SELECT 1"))
+        with transaction(own) as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        own.dispose()
 
 
 def test_unreachable_database_is_unavailable() -> None:
