@@ -32,10 +32,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-import authsvc
 from authsvc.errors import AuthError, Unavailable
 
-MIGRATIONS_DIR: Final = Path(authsvc.__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parents[2] / "migrations"
 
 SQLITE_PRAGMAS: Final = (
     "PRAGMA busy_timeout=5000",  # first, so switching to WAL waits for a busy file too

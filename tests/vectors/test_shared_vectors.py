@@ -7,9 +7,6 @@ trust roots and a clock fixed at its ``verify_at``.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +21,7 @@ from authsvc.ceremony.responses import assertion_response, registration_response
 from authsvc.encoding import b64url_decode, b64url_encode
 from authsvc.errors import AuthError
 from authsvc.trust.anchors import TrustAnchors
-from tests.shared import VECTORS
-
-
-@dataclass(frozen=True)
-class Vector:
-    name: str
-    data: dict[str, Any]
-
-    @property
-    def expected(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.data["expected"]
-        return result
-
-
-def load_vectors() -> list[Vector]:
-    """One Vector per ``*.json`` file; the README beside them describes the layout."""
-    files = sorted(VECTORS.glob("*.json"))
-    assert files, f"no vectors found in {VECTORS}"
-    return [Vector(p.stem, json.loads(p.read_text(encoding="utf-8"))) for p in files]
+from tests.shared import VECTORS, Vector, load_vectors
 
 
 def _expectation(v: dict[str, Any]) -> Expectation:
@@ -69,14 +48,12 @@ def _flags(flags: Flags) -> dict[str, bool]:
 def _run(vector: Vector) -> dict[str, Any]:
     v = vector.data
     if v["ceremony"] == "registration":
-        at = datetime.fromisoformat(v["verify_at"]) if v.get("verify_at") else datetime.now(UTC)
-        roots = v.get("trust_roots") or []
         reg = verify_registration(
             registration_response(v["response"]),
             _expectation(v),
-            anchors=TrustAnchors.from_pem_strings(roots),
-            at=at,
-            require_trusted=bool(roots),
+            anchors=TrustAnchors.from_pem_strings(vector.trust_roots),
+            at=vector.at,
+            require_trusted=bool(vector.trust_roots),
         )
         return {
             "ok": True,
