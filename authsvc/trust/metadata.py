@@ -312,6 +312,13 @@ def _verify_signature(alg: str, key: object, message: bytes, signature: bytes) -
 def _chain_problem(chain: list[bytes], root: TrustAnchors, at: datetime) -> str:
     """Why :func:`verify_chain` said no, as far as validity dates tell (OpenSSL's reason is
     not passed on); the rest is a missing path: wrong root, bad signature or constraint."""
+    try:
+        return _dated_chain_problem(chain, root, at)
+    except ValueError:  # cryptography parses names lazily: hostile DER can fail only here
+        return "a certificate in x5c has fields that do not parse"
+
+
+def _dated_chain_problem(chain: list[bytes], root: TrustAnchors, at: datetime) -> str:
     certs: list[tuple[str, x509.Certificate]] = []
     for position, der in enumerate(chain):
         try:
@@ -340,7 +347,14 @@ def _chain_problem(chain: list[bytes], root: TrustAnchors, at: datetime) -> str:
 
 
 def _names(cert: x509.Certificate) -> set[str]:
-    """The subject's common names and DNS names, lowercased."""
+    """The subject's common names and DNS names, lowercased (none if they do not parse)."""
+    try:
+        return _parsed_names(cert)
+    except ValueError:  # cryptography parses names lazily; hostile DER fails only here
+        return set()
+
+
+def _parsed_names(cert: x509.Certificate) -> set[str]:
     names = {
         value.lower()
         for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
@@ -354,7 +368,10 @@ def _names(cert: x509.Certificate) -> set[str]:
 
 
 def _common_name(cert: x509.Certificate) -> str:
-    return _common_name_of(cert.subject)
+    try:
+        return _common_name_of(cert.subject)
+    except ValueError:  # a subject that does not parse (cryptography parses it lazily)
+        return "(unreadable name)"
 
 
 def _common_name_of(name: x509.Name) -> str:
