@@ -1,9 +1,16 @@
 """Append audit events inside the caller's transaction; read them back for tests and admins.
 
-An event carries the same error ``code`` the caller got, who it was about (user id,
-credential id) and where it came from (origin, client address). ``detail`` is a small JSON
-object written by us; bytes in it are stored as hex so raw input is never echoed verbatim.
-There is no foreign key to ``users``: a record outlives the user it names.
+An event carries the same error ``code`` the caller got, whom it was about (user id,
+credential id), who did it (``actor_user_id``, for admin actions) and where it came from
+(origin, client address). ``detail`` is a small JSON object written by us; bytes in it are
+stored as hex so raw input is never echoed verbatim. There is no foreign key to ``users``:
+a record outlives the user it names.
+
+Events are append-only and hash-chained (:mod:`authsvc.audit.chain`). An append locks the
+chain's head row, so appends serialize on it from then until the caller commits (on SQLite
+the whole transaction already does): append last. Its statements run through
+:class:`Prepared`: select the head, then insert and move the head (one statement on
+PostgreSQL, two on SQLite).
 """
 
 from __future__ import annotations
@@ -14,9 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
-from authsvc.storage.models import audit_events
+from authsvc.audit.chain import GENESIS_HASH, encode, link, query
+from authsvc.storage.models import audit_events, audit_head
 from authsvc.storage.prepared import Prepared
 
 _COLUMNS: Final = (
@@ -29,9 +46,29 @@ _COLUMNS: Final = (
     "origin",
     "client_address",
     "detail",
+    "seq",
+    "prev_hash",
+    "hash",
+    "actor_user_id",
 )
+_HEAD_ID: Final = literal_column("1", Integer())  # the one row; no bind, nothing to pass
 # Every ceremony appends one: run through Prepared (see authsvc.storage.prepared).
-_INSERT: Final = Prepared(insert(audit_events).values({c: bindparam(c) for c in _COLUMNS}))
+_LOCK_HEAD: Final = Prepared(
+    select(audit_head.c.seq, audit_head.c.hash)
+    .where(audit_head.c.id == _HEAD_ID)
+    .with_for_update()  # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes
+)
+_MOVE_HEAD_STATEMENT: Final = (
+    update(audit_head)
+    .where(audit_head.c.id == _HEAD_ID)
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
+_INSERT_STATEMENT: Final = insert(audit_events).values({c: bindparam(c) for c in _COLUMNS})
+_INSERT: Final = Prepared(_INSERT_STATEMENT)
+_MOVE_HEAD: Final = Prepared(_MOVE_HEAD_STATEMENT)
+# PostgreSQL: insert and move in one round trip (a data-modifying WITH runs exactly once,
+# read or not), so an append costs two round trips while it holds the head's lock.
+_INSERT_AND_MOVE: Final = Prepared(_INSERT_STATEMENT.add_cte(_MOVE_HEAD_STATEMENT.cte("moved")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,42 +83,92 @@ class AuditEvent:
     origin: str | None = None
     client_address: str | None = None
     detail: Mapping[str, object] | None = None
+    actor_user_id: int | None = None
 
 
 def append(conn: Connection, event: AuditEvent, at: datetime) -> None:
-    """Record ``event`` as of ``at`` (timezone-aware) with one INSERT in ``conn``'s transaction."""
-    _INSERT.execute(
-        conn,
-        {
-            "occurred_at": at,
-            "event": event.event,
-            "outcome": event.outcome,
-            "code": event.code,
-            "user_id": event.user_id,
-            "credential_id": event.credential_id,
-            "origin": event.origin,
-            "client_address": event.client_address,
-            "detail": None if event.detail is None else _dump(event.detail),
-        },
+    """Record ``event`` as of ``at`` (timezone-aware) at the end of the chain, in ``conn``'s
+    transaction: lock the head, insert the event with its hash, move the head.
+
+    Appends from other transactions wait for this one to commit or roll back. A rollback
+    leaves neither the event nor a moved head.
+    """
+    head = _LOCK_HEAD.fetchone(conn, {})
+    if head is None:
+        head = _create_head(conn)
+    seq = int(head[0]) + 1
+    prev_hash = bytes(head[1])
+    credential_id = None if event.credential_id is None else bytes(event.credential_id)
+    detail = None if event.detail is None else _dump(event.detail)
+    digest = link(
+        prev_hash,
+        encode(
+            seq=seq,
+            occurred_at=at,
+            event=event.event,
+            outcome=event.outcome,
+            code=event.code,
+            user_id=event.user_id,
+            actor_user_id=event.actor_user_id,
+            credential_id=credential_id,
+            origin=event.origin,
+            client_address=event.client_address,
+            detail=detail,
+        ),
     )
+    values = {
+        "occurred_at": at,
+        "event": event.event,
+        "outcome": event.outcome,
+        "code": event.code,
+        "user_id": event.user_id,
+        "credential_id": credential_id,
+        "origin": event.origin,
+        "client_address": event.client_address,
+        "detail": detail,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "hash": digest,
+        "actor_user_id": event.actor_user_id,
+        "head_seq": seq,
+        "head_hash": digest,
+    }
+    if conn.dialect.name == "postgresql":
+        _INSERT_AND_MOVE.execute(conn, values)
+        return
+    _INSERT.execute(conn, values)
+    if _MOVE_HEAD.rowcount(conn, values) != 1:  # pragma: no cover - we hold its lock
+        raise RuntimeError("the audit head row vanished while locked")
+
+
+def _create_head(conn: Connection) -> tuple[int, bytes]:
+    """The head row is missing (a wiped table): start the chain again at seq 0, then lock it.
+
+    Two transactions may get here at once; ON CONFLICT makes the second wait for the first
+    and keep its row. If events remain without a head, the next insert fails on the unique
+    ``seq`` (seq 1 is taken) rather than continuing a chain whose end is unknown.
+    """
+    values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(audit_head).values(values).on_conflict_do_nothing())
+    elif conn.dialect.name == "sqlite":
+        conn.execute(sqlite.insert(audit_head).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        conn.execute(insert(audit_head).values(values))
+    head = _LOCK_HEAD.fetchone(conn, {})
+    if head is None:  # pragma: no cover - inserted just above or by the winner of a race
+        raise RuntimeError("the audit head row could not be created")
+    return int(head[0]), bytes(head[1])
 
 
 def recent(
     conn: Connection, *, limit: int = 100, user_id: int | None = None
 ) -> list[dict[str, object]]:
-    """The newest events first, optionally only those about ``user_id``; detail decoded."""
-    query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
-    if user_id is not None:
-        query = query.where(audit_events.c.user_id == user_id)
-    events: list[dict[str, object]] = []
-    for row in conn.execute(query).mappings():
-        event = dict(row)
-        if event["credential_id"] is not None:
-            event["credential_id"] = bytes(event["credential_id"])
-        if event["detail"] is not None:
-            event["detail"] = json.loads(event["detail"])
-        events.append(event)
-    return events
+    """The newest events first, optionally only those about ``user_id``; detail decoded.
+
+    Kept for its callers; :func:`authsvc.audit.chain.query` has the other filters and paging.
+    """
+    return query(conn, user_id=user_id, limit=limit)
 
 
 def _dump(detail: Mapping[str, object]) -> str:

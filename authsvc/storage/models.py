@@ -15,6 +15,7 @@ from typing import Any, Final, cast
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     DateTime,
     Dialect,
     Double,
@@ -121,7 +122,12 @@ class Challenge(Base):
 
 
 class AuditEvent(Base):
-    """One ceremony outcome. No foreign keys: the record outlives the user it names."""
+    """One audited action. No foreign keys: the record outlives the users it names.
+
+    Append-only and hash-chained (see ``authsvc.audit.chain``): ``seq`` is the position in
+    the chain (1, 2, 3, ...) and ``hash`` covers the row's contents and ``prev_hash``.
+    ``user_id`` is whom the event is about, ``actor_user_id`` who did it (admin actions).
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),)
@@ -140,9 +146,25 @@ class AuditEvent(Base):
     origin: Mapped[str | None] = mapped_column(String(255))
     client_address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)  # JSON object
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # SHA-256 of event seq - 1
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # SHA-256(prev_hash || encoding)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditHead(Base):
+    """The end of the audit chain, in one row (id 1) that every append locks and moves."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)  # 0 before the first event
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # the last event's; zeros at seq 0
 
 
 users: Final = cast(Table, User.__table__)
 credentials: Final = cast(Table, Credential.__table__)
 challenges: Final = cast(Table, Challenge.__table__)
 audit_events: Final = cast(Table, AuditEvent.__table__)
+audit_head: Final = cast(Table, AuditHead.__table__)

@@ -39,11 +39,13 @@ def test_append_and_read_back(engine: Engine) -> None:
     assert oldest["occurred_at"] == T0
     assert newest == {
         "id": newest["id"],
+        "seq": 2,
         "occurred_at": T0 + timedelta(seconds=1),
         "event": "authentication",
         "outcome": "failure",
         "code": "sign_count_regressed",
         "user_id": 2,
+        "actor_user_id": None,
         "credential_id": b"\x01\x02",
         "origin": "https://example.com",
         "client_address": "192.0.2.1",
