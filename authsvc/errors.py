@@ -145,6 +145,13 @@ class PolicyDenied(AuthError):
     status = 403
     title = "The policy refuses this authenticator or ceremony"
 
+    def __init__(
+        self, detail: str | None = None, *, reasons: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(detail)
+        #: machine-readable reasons ({"code", "message"}), returned in the problem body
+        self.reasons = reasons or []
+
 
 class Unauthenticated(AuthError):
     code = "unauthenticated"

@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("var")
+#: GlobalSign Root CA - R3, the root FIDO's metadata BLOBs chain to (SHA-256 CB:B5:22:D7:...).
+FIDO_MDS_ROOT = Path(__file__).resolve().parent / "trust" / "roots" / "globalsign-root-r3.pem"
 
 
 class ConfigError(ValueError):
@@ -83,6 +85,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     trust_roots: tuple[Path, ...] = ()
     require_trusted_attestation: bool = False
+    mds_root: Path = FIDO_MDS_ROOT
+    aaguid_names: Path | None = None
     trusted_proxies: int = 0
     secure_cookies: bool = False
 
@@ -110,6 +114,8 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 4096, 1024 * 1024),
             trust_roots=tuple(Path(p) for p in _list(env, "TRUST_ROOTS")),
             require_trusted_attestation=_bool(env, "REQUIRE_TRUSTED_ATTESTATION", False),
+            mds_root=Path(env.get("MDS_ROOT", "").strip() or FIDO_MDS_ROOT),
+            aaguid_names=Path(names) if (names := env.get("AAGUID_NAMES", "").strip()) else None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 10),
             secure_cookies=_bool(
                 env, "SECURE_COOKIES", all(o.startswith("https://") for o in origins)
@@ -131,6 +137,10 @@ class Settings:
         for path in self.trust_roots:
             if not path.is_file():
                 raise ConfigError(f"TRUST_ROOTS: {path} is not a file")
+        if not self.mds_root.is_file():
+            raise ConfigError(f"MDS_ROOT: {self.mds_root} is not a file")
+        if self.aaguid_names is not None and not self.aaguid_names.is_file():
+            raise ConfigError(f"AAGUID_NAMES: {self.aaguid_names} is not a file")
         if len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters")
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 from authsvc import create_app
 from authsvc.settings import Settings
 from authsvc.storage.db import upgrade
-from authsvc.storage.models import Base
+from tests.database import empty_tables
 
 ORIGIN = "http://localhost:5000"
 
@@ -62,12 +62,6 @@ def settings(database_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
         redis_prefix=redis_prefix,
         secret_key="test-secret-key-0123456789",
     )
-
-
-def empty_tables(engine: Engine) -> None:
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ class VerifiedAssertion:
     credential_id: bytes
     sign_count: int
     flags: Flags
+    #: the counter did not grow, and the caller chose to accept that (a policy may flag or
+    #: lock the credential instead of refusing the sign-in outright)
+    counter_regressed: bool = False
 
     @property
     def backed_up(self) -> bool:
@@ -74,8 +77,13 @@ def verify_assertion(
     credential: StoredCredential,
     *,
     user_identified: bool,
+    accept_regressed_counter: bool = False,
 ) -> VerifiedAssertion:
-    """Verify an assertion for ``credential``; raise the AuthError of the first failing step."""
+    """Verify an assertion for ``credential``; raise the AuthError of the first failing step.
+
+    With ``accept_regressed_counter`` a counter that did not grow is reported in the result
+    (``counter_regressed``) instead of raised, for a policy that flags or locks instead.
+    """
     auth_data = response.authenticator_data  # parsed already: §7.2 steps 5 and 10
     check_user_handle(response, credential, user_identified=user_identified)  # step 6
     check_client_data(response.client_data, expected, "webauthn.get")  # steps 11-14
@@ -85,7 +93,16 @@ def verify_assertion(
     verifier_for(credential.public_key)(  # steps 20-21
         auth_data + response.client_data.hash, response.signature
     )
-    check_sign_count(credential.sign_count, auth_data.counter)  # step 22
+    regressed = False
+    try:
+        check_sign_count(credential.sign_count, auth_data.counter)  # step 22
+    except SignCountRegressed:
+        if not accept_regressed_counter:
+            raise
+        regressed = True
     return VerifiedAssertion(
-        credential_id=credential.credential_id, sign_count=auth_data.counter, flags=flags
+        credential_id=credential.credential_id,
+        sign_count=auth_data.counter,
+        flags=flags,
+        counter_regressed=regressed,
     )

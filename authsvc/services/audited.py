@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from authsvc.audit.log import AuditEvent, append
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
-from authsvc.errors import AuthError, ChallengeUnknown
+from authsvc.errors import AuthError, ChallengeUnknown, PolicyDenied
 from authsvc.services.context import Caller, Services
 from authsvc.storage.db import transaction
 
@@ -30,6 +30,7 @@ class Subject:
 
     user_id: int | None = None
     credential_id: bytes | None = None
+    actor_user_id: int | None = None
     detail: dict[str, object] = field(default_factory=dict)
 
 
@@ -47,6 +48,8 @@ def run_audited(
             result = work(conn, subject)
         except AuthError as exc:
             failure = exc
+            if isinstance(exc, PolicyDenied):
+                subject.detail["reasons"] = [r["code"] for r in exc.reasons]
         append(
             conn,
             AuditEvent(
@@ -54,6 +57,7 @@ def run_audited(
                 outcome="failure" if failure else "success",
                 code=failure.code if failure else None,
                 user_id=subject.user_id,
+                actor_user_id=subject.actor_user_id,
                 credential_id=subject.credential_id,
                 origin=caller.origin,
                 client_address=caller.client_address,

@@ -19,8 +19,18 @@ from authsvc.ceremony.options import KnownCredential, request_options
 from authsvc.ceremony.responses import AssertionResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
 from authsvc.errors import CredentialUnknown, SignCountRegressed
+from authsvc.policy.model import Policy
+from authsvc.policy.options import authentication_hints
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
+from authsvc.services.policy import (
+    credential_facts,
+    decision_detail,
+    enforce,
+    policy_by_id,
+    policy_for_user,
+)
+from authsvc.storage import accounts
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 
@@ -60,22 +70,29 @@ def begin_authentication(
             if not allow:
                 raise CredentialUnknown("no passkey is registered for this username")
             user_id = found[0].user_id
+            policy = policy_by_id(services, conn, found[0].policy_id)
+        else:  # username-less: the user is unknown until the result, so the default group's
+            policy = policy_for_user(services, conn, None)
+        hints = authentication_hints(policy, user_verification=request.user_verification)
         pending = services.new_pending(
             CeremonyKind.AUTHENTICATION,
             caller,
-            request.user_verification,
+            hints.user_verification,
             user_id=user_id,
             allowed_credentials=tuple(c.credential_id for c in allow),
         )
         services.challenges.put(pending, conn)
-    return pending.id, request_options(
+    options = request_options(
         rp_id=settings.rp_id,
         challenge=pending.challenge,
         timeout_ms=settings.challenge_ttl * 1000,
         allow=allow,
-        user_verification=request.user_verification,
+        user_verification=hints.user_verification,
         extensions=request.extensions,
     )
+    if hints.hints:
+        options["hints"] = list(hints.hints)
+    return pending.id, options
 
 
 def finish_authentication(
@@ -90,6 +107,8 @@ def finish_authentication(
         if credential.status != "active":
             raise CredentialUnknown("this credential is disabled")
         subject.user_id = credential.user_id
+        policy = policy_by_id(services, conn, credential.policy_id)
+        subject.detail.update(decision_detail(policy))
         verified = verify_assertion(
             response,
             Expectation(
@@ -106,12 +125,22 @@ def finish_authentication(
                 backup_eligible=credential.backup_eligible,
             ),
             user_identified=pending.user_id is not None,
+            accept_regressed_counter=policy.sign_count_regression != "reject",
+        )
+        if verified.counter_regressed:
+            _regressed_counter(services, conn, policy, credential.id, subject)
+        enforce(
+            policy,
+            credential_facts(services, credential, user_verified=verified.user_verified),
+            ceremony="authentication",
         )
         if not repo.record_use(
             conn,
             credential_pk=credential.id,
             old_sign_count=credential.sign_count,
-            new_sign_count=verified.sign_count,
+            # a regressed counter (accepted under "flag") keeps the higher stored value, so
+            # the next clone-like assertion is noticed too
+            new_sign_count=max(verified.sign_count, credential.sign_count),
             backed_up=verified.backed_up,
             at=services.now(),
         ):
@@ -132,6 +161,22 @@ def finish_authentication(
         credential_id=response.credential_id,
         work=work,
     )
+
+
+def _regressed_counter(
+    services: Services, conn: Connection, policy: Policy, credential_pk: int, subject: Subject
+) -> None:
+    """A counter that did not grow may mean a cloned authenticator: the policy says what next.
+
+    "lock" disables the credential (the write commits with the audit record of the refused
+    sign-in) and refuses; "flag" marks it for an admin to look at and lets this sign-in on.
+    """
+    if policy.sign_count_regression == "lock":
+        accounts.set_credential_status(conn, credential_pk, "locked")
+        subject.detail["locked"] = True
+        raise SignCountRegressed("the counter did not grow; the credential is now locked")
+    accounts.flag_credential(conn, credential_pk, services.now())
+    subject.detail["flagged"] = True
 
 
 def _allowed(pending: PendingCeremony, user_id: int, response: AssertionResponse) -> bool:

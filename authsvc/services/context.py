@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +12,13 @@ from sqlalchemy import Engine
 
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.policy.cache import PolicyCache
+from authsvc.services.metadata import MetadataHolder
 from authsvc.settings import Settings
 from authsvc.storage.challenges import ChallengeStore, make_challenge_store
 from authsvc.storage.db import create_db_engine
 from authsvc.trust.anchors import TrustAnchors
+from authsvc.trust.metadata import packaged_roots
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,9 @@ class Services:
     challenges: ChallengeStore
     anchors: TrustAnchors
     origins: OriginPolicy
+    metadata: MetadataHolder
+    format_roots: Mapping[str, TrustAnchors]
+    policies: PolicyCache = field(default_factory=PolicyCache)
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -51,6 +57,12 @@ class Services:
             challenges=make_challenge_store(engine, settings.redis_url, settings.redis_prefix),
             anchors=TrustAnchors.from_pem_files(settings.trust_roots),
             origins=OriginPolicy.of(settings.origins, settings.top_origins),
+            metadata=MetadataHolder(
+                engine=engine,
+                mds_root=TrustAnchors.from_pem_files([settings.mds_root]),
+                names_file=settings.aaguid_names,
+            ),
+            format_roots=packaged_roots(),
         )
 
     def now(self) -> datetime:

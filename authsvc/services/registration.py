@@ -10,14 +10,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from authsvc.ceremony.checks import Expectation
-from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
 from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
 from authsvc.errors import ChallengeUnknown, Conflict
+from authsvc.policy.facts import CredentialFacts
+from authsvc.policy.options import registration_hints
+from authsvc.services.attestation_trust import anchors_for
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
+from authsvc.services.policy import decision_detail, enforce, policy_for_user
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 from authsvc.storage.records import NewCredential
@@ -64,26 +67,32 @@ def begin_registration(
                 for c in repo.list_credentials(conn, user.id)
             ]
         handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+        hints = registration_hints(  # the user's group policy can only tighten the request
+            policy_for_user(services, conn, user.id if user else None),
+            user_verification=request.user_verification,
+            attachment=request.attachment,
+            attestation="direct" if settings.require_trusted_attestation else request.attestation,
+            resident_key=request.resident_key,
+        )
         pending = services.new_pending(
             CeremonyKind.REGISTRATION,
             caller,
-            request.user_verification,
+            hints.user_verification,
             user_id=user.id if user else None,
             user_handle=handle,
             username=request.username,
             display_name=request.display_name,
-            algorithms=SUPPORTED_ALGORITHMS,
+            algorithms=hints.algorithms,
         )
         services.challenges.put(pending, conn)
     selection: dict[str, Any] = {
-        "residentKey": request.resident_key,
-        "requireResidentKey": request.resident_key == "required",
-        "userVerification": request.user_verification,
+        "residentKey": hints.resident_key,
+        "requireResidentKey": hints.resident_key == "required",
+        "userVerification": hints.user_verification,
     }
-    if request.attachment:
-        selection["authenticatorAttachment"] = request.attachment
-    attestation = "direct" if settings.require_trusted_attestation else request.attestation
-    return pending.id, creation_options(
+    if hints.attachment:
+        selection["authenticatorAttachment"] = hints.attachment
+    options = creation_options(
         rp_id=settings.rp_id,
         rp_name=settings.rp_name,
         user_handle=handle,
@@ -94,9 +103,12 @@ def begin_registration(
         timeout_ms=settings.challenge_ttl * 1000,
         exclude=exclude,
         authenticator_selection=selection,
-        attestation=attestation,
+        attestation=hints.attestation,
         extensions={"credProps": True, **request.extensions},
     )
+    if hints.hints:
+        options["hints"] = list(hints.hints)
+    return pending.id, options
 
 
 def finish_registration(
@@ -104,8 +116,12 @@ def finish_registration(
 ) -> Registered:
     """Consume the ceremony, verify the response, store user + credential, audit; atomically."""
 
+    credential_data = response.attestation.auth_data.credential_data
+    aaguid = str(credential_data.aaguid) if credential_data else ""
+
     def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> Registered:
         subject.detail["username"] = pending.username
+        anchors, key_id = anchors_for(services, response.attestation, aaguid)
         verified = verify_registration(
             response,
             Expectation(
@@ -115,15 +131,21 @@ def finish_registration(
                 user_verification=pending.user_verification,
                 algorithms=pending.algorithms,
             ),
-            anchors=services.anchors,
+            anchors=anchors,
             at=services.now(),
             require_trusted=services.settings.require_trusted_attestation,
         )
-        subject.detail.update(fmt=verified.fmt, trust=verified.trust, aaguid=verified.aaguid_text)
+        proven = verified.trusted  # the chain reached a root: the AAGUID is not just claimed
+        subject.detail.update(
+            fmt=verified.fmt, trust=verified.trust, aaguid=verified.aaguid_text, proven=proven
+        )
+        policy = policy_for_user(services, conn, pending.user_id)
+        subject.detail.update(decision_detail(policy))
+        enforce(policy, registration_facts(services, verified, key_id), ceremony="registration")
         with conn.begin_nested():  # user and credential are stored together or not at all
             user_id = pending.user_id or _create_user(conn, pending, services)
             subject.user_id = user_id
-            repo.add_credential(conn, _new_credential(user_id, verified, services))
+            repo.add_credential(conn, _new_credential(user_id, verified, key_id, services))
         return Registered(user_id=user_id, credential=verified)
 
     return finish_ceremony(
@@ -149,7 +171,24 @@ def _create_user(conn: Connection, pending: PendingCeremony, services: Services)
     return user.id
 
 
-def _new_credential(user_id: int, v: VerifiedRegistration, services: Services) -> NewCredential:
+def registration_facts(
+    services: Services, v: VerifiedRegistration, key_id: str | None
+) -> CredentialFacts:
+    return CredentialFacts(
+        aaguid=v.aaguid_text,
+        aaguid_proven=v.trusted,
+        trust=v.trust,
+        attachment=v.attachment,
+        backup_eligible=v.flags.be,
+        algorithm=v.algorithm,
+        user_verified=v.flags.uv,
+        metadata=services.metadata.metadata_for(v.aaguid_text, key_id, proven=v.trusted),
+    )
+
+
+def _new_credential(
+    user_id: int, v: VerifiedRegistration, key_id: str | None, services: Services
+) -> NewCredential:
     return NewCredential(
         credential_id=v.credential_id,
         user_id=user_id,
@@ -166,4 +205,6 @@ def _new_credential(user_id: int, v: VerifiedRegistration, services: Services) -
         attachment=v.attachment,
         name=None,
         created_at=services.now(),
+        aaguid_proven=v.trusted,
+        attestation_key_id=key_id,
     )

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,6 +85,9 @@ class User(Base):
     # WebAuthn user.id: random, never the username, so it reveals nothing about the user.
     user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
     created_at: Mapped[datetime]
+    role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
+    # No group means the built-in default group (id 1), whose policy applies.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
 
 
 class Credential(Base):
@@ -107,6 +112,13 @@ class Credential(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    # True only when the attestation chained to a trusted root: the AAGUID is then proven,
+    # not just claimed (a policy needing proof is never met by a claim).
+    aaguid_proven: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # fido-u2f has no AAGUID: its metadata is found by the attestation key identifier (hex).
+    attestation_key_id: Mapped[str | None] = mapped_column(String(40))
+    # Set when a sign count regression was accepted under a "flag" policy.
+    flagged_at: Mapped[datetime | None]
 
 
 class Challenge(Base):
@@ -163,8 +175,50 @@ class AuditHead(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # the last event's; zeros at seq 0
 
 
+class Policy(Base):
+    """One version of a policy document; versions are added, never edited."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_policies_name_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    document: Mapped[str] = mapped_column(Text)  # JSON, as authsvc.policy.policy_document
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(Integer)  # an admin's user id
+
+
+class Group(Base):
+    """A group of users and the policy version they follow (moved on by a new version)."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class MetadataBlob(Base):
+    """An MDS BLOB an operator loaded; the newest row is the one every instance uses."""
+
+    __tablename__ = "metadata_blobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    no: Mapped[int]
+    next_update: Mapped[str] = mapped_column(String(10))  # ISO date
+    source: Mapped[str] = mapped_column(String(255))
+    loaded_at: Mapped[datetime]
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 users: Final = cast(Table, User.__table__)
 credentials: Final = cast(Table, Credential.__table__)
 challenges: Final = cast(Table, Challenge.__table__)
 audit_events: Final = cast(Table, AuditEvent.__table__)
 audit_head: Final = cast(Table, AuditHead.__table__)
+policies: Final = cast(Table, Policy.__table__)
+groups: Final = cast(Table, Group.__table__)
+metadata_blobs: Final = cast(Table, MetadataBlob.__table__)

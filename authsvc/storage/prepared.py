@@ -32,6 +32,8 @@ class _Rendered:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     positional: bool
+    #: values of the statement's own literals (``coalesce(x, 1)`` binds the 1 anonymously)
+    literals: dict[str, Any]
 
 
 class Prepared:
@@ -50,7 +52,14 @@ class Prepared:
                 tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
             )
             processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
-            rendered = _Rendered(str(compiled), names, processors, bool(compiled.positional))
+            literals = {
+                name: bind.effective_value
+                for name, bind in compiled.binds.items()
+                if not bind.required
+            }
+            rendered = _Rendered(
+                str(compiled), names, processors, bool(compiled.positional), literals
+            )
             with self._lock:
                 self._rendered[dialect.name] = rendered
         return rendered
@@ -58,8 +67,9 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run in ``conn``'s transaction; return the DBAPI cursor (fetchone / rowcount)."""
         r = self._render(conn.dialect)
+        given = {**r.literals, **params} if r.literals else params
         values = [
-            params[name] if process is None else process(params[name])
+            given[name] if process is None else process(given[name])
             for name, process in zip(r.names, r.processors, strict=True)
         ]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -18,6 +18,8 @@ class UserRecord:
     display_name: str
     user_handle: bytes  # WebAuthn user.id
     created_at: datetime
+    role: str = "user"
+    group_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,9 @@ class CredentialRecord:
     created_at: datetime
     last_used_at: datetime | None
     status: str
+    aaguid_proven: bool = False
+    attestation_key_id: str | None = None
+    flagged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +65,14 @@ class SignInCredential:
     backup_eligible: bool
     transports: tuple[str, ...]
     status: str
+    # what the policy judges, and which policy: the user's group's current version
+    aaguid: bytes
+    aaguid_proven: bool
+    attestation_key_id: str | None
+    trust: str
+    attachment: str | None
+    algorithm: int
+    policy_id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,3 +94,5 @@ class NewCredential:
     attachment: str | None
     name: str | None
     created_at: datetime
+    aaguid_proven: bool = False
+    attestation_key_id: str | None = None

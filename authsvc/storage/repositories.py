@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authsvc.errors import Conflict, CredentialExcluded
-from authsvc.storage.models import credentials, users
+from authsvc.storage.models import credentials, groups, users
+from authsvc.storage.policies import DEFAULT_GROUP_ID
 from authsvc.storage.prepared import Prepared
 from authsvc.storage.records import (
     CredentialRecord,
@@ -36,6 +37,8 @@ _USER_COLUMNS: Final = (
     users.c.display_name,
     users.c.user_handle,
     users.c.created_at,
+    users.c.role,
+    users.c.group_id,
 )
 _GET_USER: Final = select(*_USER_COLUMNS).where(users.c.id == bindparam("b_id"))
 _GET_USER_BY_USERNAME: Final = select(*_USER_COLUMNS).where(
@@ -53,7 +56,7 @@ _USER_TAKEN: Final = (
 )
 _INSERT_USER: Final = insert(users).returning(*_USER_COLUMNS)
 
-_CREDENTIAL_COLUMNS: Final = (
+CREDENTIAL_COLUMNS: Final = (
     credentials.c.id,
     credentials.c.credential_id,
     credentials.c.user_id,
@@ -74,8 +77,11 @@ _CREDENTIAL_COLUMNS: Final = (
     credentials.c.created_at,
     credentials.c.last_used_at,
     credentials.c.status,
+    credentials.c.aaguid_proven,
+    credentials.c.attestation_key_id,
+    credentials.c.flagged_at,
 )
-_SELECT_CREDENTIALS: Final = select(*_CREDENTIAL_COLUMNS).join_from(
+_SELECT_CREDENTIALS: Final = select(*CREDENTIAL_COLUMNS).join_from(
     credentials, users, credentials.c.user_id == users.c.id
 )
 # The login lookup: the unique index on credential_id, then the user's primary key.
@@ -97,7 +103,18 @@ _SIGN_IN_COLUMNS: Final = select(
     credentials.c.backup_eligible,
     credentials.c.transports,
     credentials.c.status,
-).join_from(credentials, users, credentials.c.user_id == users.c.id)
+    credentials.c.aaguid,
+    credentials.c.aaguid_proven,
+    credentials.c.attestation_key_id,
+    credentials.c.trust,
+    credentials.c.attachment,
+    credentials.c.algorithm,
+    groups.c.policy_id,
+).select_from(
+    credentials.join(users, credentials.c.user_id == users.c.id).join(
+        groups, groups.c.id == func.coalesce(users.c.group_id, DEFAULT_GROUP_ID)
+    )
+)
 _SIGN_IN_BY_ID: Final = Prepared(
     _SIGN_IN_COLUMNS.where(credentials.c.credential_id == bindparam("b_credential_id"))
 )
@@ -163,13 +180,13 @@ def create_user(
 def get_credential(conn: Connection, credential_id: bytes) -> CredentialRecord | None:
     """The credential with this id, with its user's handle, in one indexed statement."""
     row = conn.execute(_GET_CREDENTIAL, {"b_credential_id": credential_id}).one_or_none()
-    return None if row is None else _credential(row)
+    return None if row is None else credential_record(row)
 
 
 def list_credentials(conn: Connection, user_id: int) -> list[CredentialRecord]:
     """All of a user's credentials, whatever their status, oldest first."""
     rows = conn.execute(_LIST_CREDENTIALS, {"b_user_id": user_id})
-    return [_credential(row) for row in rows]
+    return [credential_record(row) for row in rows]
 
 
 def sign_in_credential(conn: Connection, credential_id: bytes) -> SignInCredential | None:
@@ -207,6 +224,8 @@ def add_credential(conn: Connection, new: NewCredential) -> int:
         "name": new.name,
         "created_at": new.created_at,
         "status": "active",
+        "aaguid_proven": new.aaguid_proven,
+        "attestation_key_id": new.attestation_key_id,
     }
     try:
         with conn.begin_nested():
@@ -253,10 +272,12 @@ def _user(row: Row[Any]) -> UserRecord:
         display_name=row.display_name,
         user_handle=bytes(row.user_handle),
         created_at=row.created_at,
+        role=row.role,
+        group_id=row.group_id,
     )
 
 
-def _credential(row: Row[Any]) -> CredentialRecord:
+def credential_record(row: Row[Any]) -> CredentialRecord:
     return CredentialRecord(
         id=row.id,
         credential_id=bytes(row.credential_id),
@@ -278,11 +299,32 @@ def _credential(row: Row[Any]) -> CredentialRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         status=row.status,
+        aaguid_proven=bool(row.aaguid_proven),
+        attestation_key_id=row.attestation_key_id,
+        flagged_at=row.flagged_at,
     )
 
 
 def _sign_in(row: Sequence[Any]) -> SignInCredential:
-    pk, credential_id, user_id, username, handle, key, count, be, transports, status = row
+    (
+        pk,
+        credential_id,
+        user_id,
+        username,
+        handle,
+        key,
+        count,
+        be,
+        transports,
+        status,
+        aaguid,
+        proven,
+        key_id,
+        trust,
+        attachment,
+        algorithm,
+        policy_id,
+    ) = row
     return SignInCredential(
         id=pk,
         credential_id=bytes(credential_id),
@@ -294,6 +336,13 @@ def _sign_in(row: Sequence[Any]) -> SignInCredential:
         backup_eligible=bool(be),
         transports=_load_transports(transports),
         status=status,
+        aaguid=bytes(aaguid),
+        aaguid_proven=bool(proven),
+        attestation_key_id=key_id,
+        trust=trust,
+        attachment=attachment,
+        algorithm=algorithm,
+        policy_id=policy_id,
     )
 
 

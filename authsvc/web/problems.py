@@ -34,6 +34,8 @@ def problem_response(error: errors.AuthError) -> Response:
         body["status"] = "failed"
         body["errorMessage"] = error.detail
     response = Response(json.dumps(body), status=error.status, mimetype="application/problem+json")
+    if isinstance(error, errors.PolicyDenied) and error.reasons:
+        body["reasons"] = error.reasons
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

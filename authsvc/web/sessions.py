@@ -1,13 +1,15 @@
 """Web sessions: the signed cookie that binds ceremonies, and flask-login's signed-in user.
 
 The cookie holds a random ``binding`` id that ceremony state is tied to, the pending
-ceremony ids, and flask-login's user id. It is rotated at sign-in so that a binding id
-planted before sign-in (session fixation) is worthless afterwards.
+ceremony ids, flask-login's user id, and ``uv_at``: when this session last signed in with
+user verification, which is what a step-up is checked against. It is rotated at sign-in so
+that a binding id planted before sign-in (session fixation) is worthless afterwards.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
@@ -19,6 +21,7 @@ from authsvc.storage.db import transaction
 from authsvc.web.cookies import SignedCookieSessions
 
 _BINDING = "b"
+_VERIFIED_AT = "uv_at"
 _MAX_ORIGIN_CHARS = 255
 
 
@@ -28,6 +31,7 @@ class SessionUser(UserMixin):  # type: ignore[misc]
 
     id: int
     username: str
+    role: str = "user"
 
     def get_id(self) -> str:
         return str(self.id)
@@ -62,11 +66,19 @@ def take_ceremony(kind: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def sign_in(user_id: int, username: str) -> None:
+def sign_in(user_id: int, username: str, *, user_verified: bool) -> None:
     """Sign the cookie session in as a user the ceremony just verified (no query needed)."""
     session.clear()
     session[_BINDING] = secrets.token_urlsafe(18)
+    if user_verified:
+        session[_VERIFIED_AT] = time.time()
     login_user(SessionUser(user_id, username))
+
+
+def verified_at() -> float | None:
+    """When this session last signed in with user verification (epoch seconds), if ever."""
+    value = session.get(_VERIFIED_AT)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _load_user(user_id: str) -> SessionUser | None:
@@ -74,10 +86,15 @@ def _load_user(user_id: str) -> SessionUser | None:
         return None
     with transaction(services().engine) as conn:
         user = repo.get_user(conn, int(user_id))
-    return SessionUser(user.id, user.username) if user else None
+    return SessionUser(user.id, user.username, user.role) if user else None
+
+
+def _refresh_metadata() -> None:
+    services().metadata.maybe_refresh()
 
 
 def init(app: Flask) -> None:
+    app.before_request(_refresh_metadata)
     app.session_interface = SignedCookieSessions(
         app.config["SECRET_KEY"], int(app.permanent_session_lifetime.total_seconds())
     )

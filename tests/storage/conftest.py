@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from authsvc.storage.challenges import ChallengeStore, RedisChallengeStore, SqlChallengeStore
 from authsvc.storage.db import create_db_engine, upgrade
 from authsvc.storage.models import Base
+from tests.database import empty_tables
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
 STORE_KINDS = [
@@ -65,10 +66,8 @@ def session_engine(storage_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def engine(session_engine: Engine) -> Engine:
-    """The migrated database with every table empty."""
-    with session_engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+    """The migrated database with every table empty (but the built-in default policy)."""
+    empty_tables(session_engine)
     return session_engine
 
 

@@ -33,16 +33,26 @@ def test_alembic_check_through_env_py(engine: Engine) -> None:
 
 def test_one_initial_revision_at_head(engine: Engine) -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == ["0003"]
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
 
 
 def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)
     tables = set(inspect(engine).get_table_names())
-    assert tables == {"users", "credentials", "challenges", "audit_events", "alembic_version"}
+    assert tables == {
+        "users",
+        "credentials",
+        "challenges",
+        "audit_events",
+        "audit_head",
+        "policies",
+        "groups",
+        "metadata_blobs",
+        "alembic_version",
+    }
 
 
 def test_constraints_are_named(engine: Engine) -> None:
@@ -97,7 +107,7 @@ def test_instances_starting_together_migrate_once(fresh_url: str) -> None:
     engine = create_db_engine(fresh_url)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == "0003"
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )

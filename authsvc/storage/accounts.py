@@ -1,0 +1,137 @@
+"""What admins change about accounts: roles, group membership, credential status.
+
+Kept apart from :mod:`authsvc.storage.repositories`, which holds the ceremonies' own
+statements: these run only behind the admin API, never on a sign-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from authsvc.errors import NotFound
+from authsvc.storage.models import credentials, groups, users
+from authsvc.storage.policies import DEFAULT_GROUP_ID
+from authsvc.storage.records import CredentialRecord
+from authsvc.storage.repositories import CREDENTIAL_COLUMNS, credential_record
+
+ROLES = frozenset({"user", "admin"})
+CREDENTIAL_STATUSES = frozenset({"active", "disabled", "locked"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserSummary:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    group: str
+    credentials: int
+    created_at: datetime
+
+
+_CREDENTIAL_COUNT = (
+    select(func.count(credentials.c.id))
+    .where(credentials.c.user_id == users.c.id)
+    .scalar_subquery()
+)
+_USERS = select(
+    users.c.id,
+    users.c.username,
+    users.c.display_name,
+    users.c.role,
+    groups.c.name.label("group"),
+    _CREDENTIAL_COUNT.label("credentials"),
+    users.c.created_at,
+).join_from(users, groups, groups.c.id == func.coalesce(users.c.group_id, DEFAULT_GROUP_ID))
+
+
+def _summary(row: Any) -> UserSummary:
+    return UserSummary(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        group=row.group,
+        credentials=row.credentials,
+        created_at=row.created_at,
+    )
+
+
+def list_users(conn: Connection, *, after_id: int = 0, limit: int = 100) -> list[UserSummary]:
+    rows = conn.execute(_USERS.where(users.c.id > after_id).order_by(users.c.id).limit(limit))
+    return [_summary(r) for r in rows]
+
+
+def user_summary(conn: Connection, user_id: int) -> UserSummary:
+    row = conn.execute(_USERS.where(users.c.id == user_id)).one_or_none()
+    if row is None:
+        raise NotFound("no such user")
+    return _summary(row)
+
+
+def user_by_username(conn: Connection, username: str) -> UserSummary | None:
+    row = conn.execute(_USERS.where(users.c.username == username)).one_or_none()
+    return None if row is None else _summary(row)
+
+
+def set_role(conn: Connection, user_id: int, role: str) -> None:
+    if conn.execute(update(users).where(users.c.id == user_id).values(role=role)).rowcount != 1:
+        raise NotFound("no such user")
+
+
+def set_group(conn: Connection, user_id: int, group_id: int | None) -> None:
+    result = conn.execute(update(users).where(users.c.id == user_id).values(group_id=group_id))
+    if result.rowcount != 1:
+        raise NotFound("no such user")
+
+
+_CREDENTIALS = select(*CREDENTIAL_COLUMNS).join_from(
+    credentials, users, credentials.c.user_id == users.c.id
+)
+
+
+def list_credentials(
+    conn: Connection, *, user_id: int | None = None, after_id: int = 0, limit: int = 100
+) -> list[CredentialRecord]:
+    query = _CREDENTIALS.where(credentials.c.id > after_id)
+    if user_id is not None:
+        query = query.where(credentials.c.user_id == user_id)
+    rows = conn.execute(query.order_by(credentials.c.id).limit(limit))
+    return [credential_record(r) for r in rows]
+
+
+def credential_by_pk(conn: Connection, pk: int) -> CredentialRecord:
+    row = conn.execute(_CREDENTIALS.where(credentials.c.id == pk)).one_or_none()
+    if row is None:
+        raise NotFound("no such credential")
+    return credential_record(row)
+
+
+def credentials_in_groups(conn: Connection, group_ids: list[int]) -> list[CredentialRecord]:
+    """Every credential of the users in these groups (no group = the default group)."""
+    rows = conn.execute(
+        _CREDENTIALS.where(
+            func.coalesce(users.c.group_id, DEFAULT_GROUP_ID).in_(group_ids)
+        ).order_by(credentials.c.id)
+    )
+    return [credential_record(r) for r in rows]
+
+
+def set_credential_status(conn: Connection, pk: int, status: str) -> None:
+    result = conn.execute(update(credentials).where(credentials.c.id == pk).values(status=status))
+    if result.rowcount != 1:
+        raise NotFound("no such credential")
+
+
+def flag_credential(conn: Connection, pk: int, at: datetime) -> None:
+    conn.execute(update(credentials).where(credentials.c.id == pk).values(flagged_at=at))
+
+
+def delete_credential(conn: Connection, pk: int) -> CredentialRecord:
+    record = credential_by_pk(conn, pk)
+    conn.execute(delete(credentials).where(credentials.c.id == pk))
+    return record
