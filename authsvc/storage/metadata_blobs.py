@@ -18,7 +18,7 @@ from authsvc.storage.models import metadata_blobs
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredBlob:
     id: int
-    sha256: bytes
+    sha256: str  # hex
     no: int
     next_update: date
     source: str
@@ -37,7 +37,7 @@ def load(conn: Connection, blob_id: int) -> StoredBlob | None:
         return None
     return StoredBlob(
         id=row.id,
-        sha256=bytes(row.sha256),
+        sha256=row.sha256,
         no=row.no,
         next_update=date.fromisoformat(row.next_update),
         source=row.source,
@@ -50,7 +50,7 @@ def store(
     conn: Connection,
     *,
     blob: bytes,
-    sha256: bytes,
+    sha256: str,
     no: int,
     next_update: date,
     source: str,

@@ -33,9 +33,9 @@ def problem_response(error: errors.AuthError) -> Response:
     if request.path in CONFORMANCE_PATHS:
         body["status"] = "failed"
         body["errorMessage"] = error.detail
-    response = Response(json.dumps(body), status=error.status, mimetype="application/problem+json")
     if isinstance(error, errors.PolicyDenied) and error.reasons:
         body["reasons"] = error.reasons
+    response = Response(json.dumps(body), status=error.status, mimetype="application/problem+json")
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

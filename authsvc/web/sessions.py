@@ -9,7 +9,6 @@ that a binding id planted before sign-in (session fixation) is worthless afterwa
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
@@ -71,7 +70,7 @@ def sign_in(user_id: int, username: str, *, user_verified: bool) -> None:
     session.clear()
     session[_BINDING] = secrets.token_urlsafe(18)
     if user_verified:
-        session[_VERIFIED_AT] = time.time()
+        session[_VERIFIED_AT] = services().clock()
     login_user(SessionUser(user_id, username))
 
 

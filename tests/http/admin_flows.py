@@ -1,0 +1,45 @@
+"""An admin's session for the admin API tests: a passkey, the role, a fresh step-up."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from authsvc.services.operations import promote_admin
+from tests.http.flows import Browser, services
+from tests.softauthn import SoftAuthenticator
+
+ADMIN = "/api/v1/admin"
+
+
+@dataclasses.dataclass
+class AdminBrowser(Browser):
+    """A browser signed in as an admin (with user verification: a fresh step-up)."""
+
+    def call(self, method: str, path: str, body: object | None = None) -> TestResponse:
+        kwargs: dict[str, Any] = {"headers": {"Origin": self.origin}}
+        if body is not None:
+            kwargs["json"] = body
+        return self.client.open(ADMIN + path, method=method, **kwargs)
+
+
+def signed_in_admin(app: Flask, username: str = "root") -> tuple[AdminBrowser, SoftAuthenticator]:
+    browser = AdminBrowser(app.test_client())
+    auth = SoftAuthenticator()
+    assert browser.register(auth, username).status_code == 200
+    promote_admin(services(app), username)
+    assert (
+        browser.sign_in(auth, username, options_body={"userVerification": "required"}).status_code
+        == 200
+    )
+    return browser, auth
+
+
+def advance_clock(app: Flask, seconds: float) -> None:
+    """Move the service's clock (ceremony expiry, step-up age) forward."""
+    svc = services(app)
+    base = svc.clock
+    app.extensions["authsvc"] = dataclasses.replace(svc, clock=lambda: base() + seconds)
