@@ -132,11 +132,9 @@ def test_a_revoked_authenticator_is_refused_at_its_next_sign_in(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Metadata status feeds the policy: a model revoked after registration stops working."""
-    root = issue("Test MDS Root", ca=True, **_validity())
-    intermediate = issue("Test MDS Intermediate", issuer=root, ca=True, **_validity())
-    signer = Signer(
-        root, intermediate, issue("mds.fidoalliance.org", issuer=intermediate, **_validity())
-    )
+    root = _issue("Test MDS Root", ca=True)
+    intermediate = _issue("Test MDS Intermediate", root, ca=True)
+    signer = Signer(root, intermediate, _issue("mds.fidoalliance.org", intermediate))
     root_file = tmp_path / "mds-root.pem"
     root_file.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
     app = create_app(settings.with_changes(mds_root=root_file))
