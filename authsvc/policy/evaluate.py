@@ -127,18 +127,19 @@ def _compromise(metadata: AuthenticatorMetadata | None) -> str | None:
 def proven_metadata(facts: CredentialFacts) -> AuthenticatorMetadata | None:
     """The metadata that may *admit* this credential, or None.
 
-    Only a signed MDS entry for the very AAGUID a trusted attestation proved describes this
-    authenticator; a community-list entry (names only) or an entry looked up by a claimed
+    Only a signed MDS entry for the very AAGUID (or fido-u2f key identifier) a trusted
+    attestation proved describes this authenticator; a community-list entry (names only) or an entry looked up by a claimed
     AAGUID describes whatever the authenticator pretends to be. ``trust`` is checked as well
     as ``aaguid_proven`` so that inconsistent facts fall on the safe side.
     """
     metadata = facts.metadata
-    if (
-        _aaguid_proven(facts)
-        and metadata is not None
-        and metadata.from_mds
-        and metadata.aaguid == facts.aaguid
-    ):
+    if not (_aaguid_proven(facts) and metadata is not None and metadata.from_mds):
+        return None
+    if metadata.aaguid == facts.aaguid:
+        return metadata
+    # fido-u2f: the entry was found by the key identifier of the attestation certificate
+    # that just chained to a trusted root, which identifies the model as well as an AAGUID
+    if metadata.aaguid is None and facts.attestation_key_id is not None:
         return metadata
     return None
 

@@ -60,3 +60,5 @@ class CredentialFacts:
     algorithm: int  # COSE algorithm
     user_verified: bool  # the UV flag of this ceremony
     metadata: AuthenticatorMetadata | None = None  # looked up by proven or claimed AAGUID
+    #: fido-u2f has no AAGUID: its metadata was looked up by this attestation key identifier
+    attestation_key_id: str | None = None

@@ -55,6 +55,7 @@ def credential_facts(
         metadata=services.metadata.metadata_for(
             aaguid, cred.attestation_key_id, proven=cred.aaguid_proven
         ),
+        attestation_key_id=cred.attestation_key_id,
     )
 
 

@@ -183,6 +183,7 @@ def registration_facts(
         algorithm=v.algorithm,
         user_verified=v.flags.uv,
         metadata=services.metadata.metadata_for(v.aaguid_text, key_id, proven=v.trusted),
+        attestation_key_id=key_id,
     )
 
 
