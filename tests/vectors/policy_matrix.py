@@ -74,7 +74,7 @@ def facts_of(vector: Vector) -> CredentialFacts:
             metadata=entry.metadata if entry else None,
             attestation_key_id=key_id,
         )
-    response = assertion_response(v["response"])
+    assertion = assertion_response(v["response"])
     stored = v["credential"]
     key = decode_cose(b64url_decode(stored["public_key"], field="public_key"))
     return CredentialFacts(
@@ -84,5 +84,5 @@ def facts_of(vector: Vector) -> CredentialFacts:
         attachment=_attachment(v["response"]),
         backup_eligible=stored["backup_eligible"],
         algorithm=int(key[3]),
-        user_verified=bool(response.authenticator_data.flags & 0x04),
+        user_verified=bool(assertion.authenticator_data.flags & 0x04),
     )
