@@ -177,32 +177,42 @@ class WsgiClient:
         return int(status[0].split(" ", 1)[0]), json.loads(data)
 
 
-def signin_us(settings: Settings, number: int) -> float:
-    """Mean wall time of options + result through the WSGI app, authenticator time excluded."""
-    from tests.softauthn import SoftAuthenticator  # noqa: PLC0415 - dev-only helper
-
-    upgrade(settings.database_url)
-    app = create_app(settings)
-    origin = settings.origins[0]
-    client = WsgiClient(app, origin)
-    auth = SoftAuthenticator()
-    username = f"bench{time.time_ns()}"
-    _, options = client.post("/attestation/options", {"username": username})
-    assert client.post("/attestation/result", auth.create(options, origin=origin))[0] == 200
+def time_sign_ins(client: WsgiClient, auth: Any, username: str, number: int) -> float:
+    """Mean µs of options + result for ``username``, authenticator time excluded."""
     spent = 0.0
     for i in range(number + 50):
         start = time.perf_counter()
         _, options = client.post("/assertion/options", {"username": username})
         middle = time.perf_counter()
-        body = auth.get(options, origin=origin)
+        body = auth.get(options, origin=client.origin)
         resumed = time.perf_counter()
-        status, _ = client.post("/assertion/result", body)
+        status, answer = client.post("/assertion/result", body)
         end = time.perf_counter()
-        assert status == 200, status
+        assert status == 200, answer
         if i >= 50:  # warm-up excluded
             spent += (middle - start) + (end - resumed)
-    app.extensions["authsvc"].engine.dispose()
     return spent / number * 1e6
+
+
+def register(client: WsgiClient, auth: Any, username: str) -> None:
+    _, options = client.post("/attestation/options", {"username": username})
+    status, answer = client.post("/attestation/result", auth.create(options, origin=client.origin))
+    assert status == 200, answer
+
+
+def signin_us(settings: Settings, number: int) -> float:
+    """Whole sign-ins through the WSGI app under the default policy."""
+    from tests.softauthn import SoftAuthenticator  # noqa: PLC0415 - dev-only helper
+
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    client = WsgiClient(app, settings.origins[0])
+    auth = SoftAuthenticator()
+    username = f"bench{time.time_ns()}"
+    register(client, auth, username)
+    result = time_sign_ins(client, auth, username, number)
+    app.extensions["authsvc"].engine.dispose()
+    return result
 
 
 def peer_signin_us(database_url: str, number: int) -> float:
@@ -223,19 +233,7 @@ def peer_signin_us(database_url: str, number: int) -> float:
     auth.create(fake_options, origin=origin)
     cred = auth.credentials[0]
     add_peer_credential(app, "peer", cred.credential_id, cbor.encode(cred.cose_key))
-    spent = 0.0
-    for i in range(number + 50):
-        start = time.perf_counter()
-        _, options = client.post("/assertion/options", {"username": "peer"})
-        middle = time.perf_counter()
-        body = auth.get(options, origin=origin)
-        resumed = time.perf_counter()
-        status, _ = client.post("/assertion/result", body)
-        end = time.perf_counter()
-        assert status == 200, status
-        if i >= 50:
-            spent += (middle - start) + (end - resumed)
-    return spent / number * 1e6
+    return time_sign_ins(client, auth, "peer", number)
 
 
 def round_trip_us(settings: Settings) -> float:
