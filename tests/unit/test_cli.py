@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import create_engine, inspect, text
 
 from authsvc.cli import main
+from authsvc.storage.repositories import create_user
+from tests.unit.metadata.blobs import Signer, entry, payload
+from tests.unit.trust.builders import Issued, issue
 
 
 @pytest.fixture
@@ -48,3 +53,94 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(
         assert result.exit_code == 0, result.output
     tables = set(inspect(create_engine(env["DATABASE_URL"])).get_table_names())
     assert {"users", "credentials", "challenges", "audit_events", "alembic_version"} <= tables
+
+
+def _with_user(env: dict[str, str], username: str) -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        create_user(
+            conn,
+            username=username,
+            display_name=username,
+            user_handle=username.encode().ljust(32, b"\0"),
+            created_at=datetime.now(UTC),
+        )
+    engine.dispose()
+
+
+def test_admin_create_promotes_an_existing_user_and_audits(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    _with_user(env, "ada")
+    result = runner.invoke(main, ["admin", "create", "--username", "ada"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "ada" in result.output
+    again = runner.invoke(main, ["admin", "create", "--username", "ada"], env=env)
+    assert again.exit_code != 0 and "already" in again.output
+    missing = runner.invoke(main, ["admin", "create", "--username", "nobody"], env=env)
+    assert missing.exit_code != 0 and "register a passkey" in missing.output
+    verified = runner.invoke(main, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0, verified.output
+    assert "intact" in verified.output
+
+
+def test_audit_verify_names_the_first_tampered_event(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    _with_user(env, "ada")
+    runner.invoke(main, ["admin", "create", "--username", "ada"], env=env)
+    runner.invoke(main, ["admin", "create", "--username", "ada"], env=env)
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET code = NULL WHERE seq = 2"))
+    engine.dispose()
+    result = runner.invoke(main, ["audit", "verify"], env=env)
+    assert result.exit_code != 0
+    assert "seq 2" in result.output
+
+
+def _issue_now(subject: str, issuer: Issued | None = None, *, ca: bool = False) -> Issued:
+    now = datetime.now(UTC)
+    return issue(
+        subject,
+        issuer=issuer,
+        ca=ca,
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+    )
+
+
+def test_mds_refresh_stores_a_good_blob_and_refuses_a_bad_one(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    root = _issue_now("CLI MDS Root", ca=True)
+    intermediate = _issue_now("CLI MDS Intermediate", root, ca=True)
+    signer = Signer(root, intermediate, _issue_now("mds.fidoalliance.org", intermediate))
+    root_file = tmp_path / "root.pem"
+    root_file.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+    good, bad = tmp_path / "good.jwt", tmp_path / "bad.jwt"
+    blob = signer.sign(
+        payload(
+            [
+                entry(
+                    "CLI Key",
+                    [("FIDO_CERTIFIED_L1", "2024-01-01")],
+                    aaguid="0c0c0c0c-1111-4222-8333-444444444444",
+                )
+            ],
+            no=9,
+        )
+    )
+    good.write_bytes(blob)
+    bad.write_bytes(blob[:-3] + (b"AAA" if blob[-3:] != b"AAA" else b"BBB"))
+    env = {**env, "MDS_ROOT": str(root_file)}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    result = CliRunner().invoke(main, ["mds", "refresh", "--file", str(good)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "no 9" in result.output
+    refused = CliRunner().invoke(main, ["mds", "refresh", "--file", str(bad)], env=env)
+    assert refused.exit_code != 0
+    assert "refused" in refused.output
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM metadata_blobs")).scalar_one() == 1
+    engine.dispose()
