@@ -11,13 +11,17 @@ the invariants; add it to the table to pin its decisions.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from authsvc.policy.document import parse_policy
 from authsvc.policy.evaluate import evaluate
+from authsvc.policy.examples import EXAMPLES
+from authsvc.policy.facts import CredentialFacts
 from authsvc.policy.model import Policy
 from tests.shared import Vector, load_vectors
-from tests.vectors.policy_matrix import facts_of
+from tests.vectors.policy_matrix import blob_122, facts_of
 
 YUBIKEYS = ["d8522d9f-575b-4866-88a9-ba99fa02f35b", "c5ef55ff-ad9a-4b9f-b580-adebafe026d0"]
 POLICIES: dict[str, Policy] = {
@@ -361,3 +365,37 @@ def test_every_pinned_vector_exists() -> None:
     for policy in EXPECTED.values():
         for listed in policy.values():
             assert set(listed) <= names
+
+
+@pytest.mark.parametrize(
+    ("aaguid", "expected"),
+    [
+        ("e416201b-afeb-41ca-a03d-2281c28322aa", "ok"),  # ATKey.Pro: L1, FAR 2e-05
+        ("30b5035e-d297-4ff1-b00b-addc96ba6a98", "ok"),  # OneSpan DIGIPASS FX1 BIO: 1e-05
+        ("da1fa263-8b25-42b6-a820-c0036f21ba7f", "false_accept_rate_too_high"),  # ATKey.Card
+        ("6002f033-3c07-ce3e-d0f7-0ffe5ed42543", "false_accept_rate_too_high"),  # Excelsecu
+        ("d8522d9f-575b-4866-88a9-ba99fa02f35b", "false_accept_rate_unknown"),  # YubiKey Bio
+        ("c5ef55ff-ad9a-4b9f-b580-adebafe026d0", "false_accept_rate_unknown"),  # YubiKey 5
+        (
+            "ba86dc56-635f-4141-aef6-00227b1b9af6",  # TruU Windows Authenticator: REVOKED
+            "authenticator_compromised certification_too_low false_accept_rate_unknown",
+        ),
+    ],
+)
+def test_the_staff_example_on_real_metadata(aaguid: str, expected: str) -> None:
+    """The README's "staff" policy on proven, device-bound, user-verified real models."""
+    entry = blob_122().by_aaguid(aaguid)
+    assert entry is not None
+    facts = CredentialFacts(
+        aaguid=aaguid,
+        aaguid_proven=True,
+        trust="trusted",
+        attachment="cross-platform",
+        backup_eligible=False,
+        algorithm=-7,
+        user_verified=True,
+        metadata=entry.metadata,
+    )
+    staff = parse_policy(json.loads(EXAMPLES["staff"]), name="staff", version=1)
+    decision = evaluate(staff, facts, ceremony="authentication")
+    assert ("ok" if decision.allowed else " ".join(decision.codes)) == expected
