@@ -128,8 +128,9 @@ def proven_metadata(facts: CredentialFacts) -> AuthenticatorMetadata | None:
     """The metadata that may *admit* this credential, or None.
 
     Only a signed MDS entry for the very AAGUID (or fido-u2f key identifier) a trusted
-    attestation proved describes this authenticator; a community-list entry (names only) or an entry looked up by a claimed
-    AAGUID describes whatever the authenticator pretends to be. ``trust`` is checked as well
+    attestation proved describes this authenticator; a community-list entry (names only)
+    or an entry looked up by a claimed AAGUID describes whatever the authenticator pretends
+    to be. ``trust`` is checked as well
     as ``aaguid_proven`` so that inconsistent facts fall on the safe side.
     """
     metadata = facts.metadata
