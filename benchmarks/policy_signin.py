@@ -18,10 +18,8 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
 
 from authsvc import create_app
 from authsvc.policy.document import policy_document
@@ -34,8 +32,7 @@ from authsvc.trust.anchors import TrustAnchors
 from authsvc.trust.metadata import index_blob, load_packaged_metadata, verify_blob
 from benchmarks.signin import SHARED, WsgiClient, register, time_sign_ins
 from tests.softauthn import Attestation, SoftAuthenticator, TestCA
-from tests.unit.metadata.blobs import Signer, entry, payload
-from tests.unit.trust.builders import Issued, issue
+from tests.unit.metadata.blobs import current_signer, entry, payload
 
 AAGUID = "0b0b0b0b-1111-4222-8333-444444444444"
 
@@ -53,24 +50,11 @@ def measure_load(load: Callable[[], object]) -> tuple[float, float]:
     return seconds, current / 2**20
 
 
-def _issue(subject: str, issuer: Issued | None = None, *, ca: bool = False) -> Issued:
-    now = datetime.now(UTC)
-    return issue(
-        subject,
-        issuer=issuer,
-        ca=ca,
-        not_before=now - timedelta(days=1),
-        not_after=now + timedelta(days=365),
-    )
-
-
 def strict_policy_us(base: Settings, tmp: Path, number: int) -> tuple[float, float]:
     """(µs under the default policy, µs under the strict one), same app, same credential."""
-    root = _issue("Bench MDS Root", ca=True)
-    intermediate = _issue("Bench MDS Intermediate", root, ca=True)
-    signer = Signer(root, intermediate, _issue("mds.fidoalliance.org", intermediate))
+    signer = current_signer()
     root_file = tmp / "mds-root.pem"
-    root_file.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+    root_file.write_bytes(signer.root_pem)
     settings = base.with_changes(mds_root=root_file)
     upgrade(settings.database_url)
     app = create_app(settings)

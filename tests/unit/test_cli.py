@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import create_engine, inspect, text
 
 from authsvc.cli import main
 from authsvc.storage.repositories import create_user
-from tests.unit.metadata.blobs import Signer, entry, payload
-from tests.unit.trust.builders import Issued, issue
+from tests.unit.metadata.blobs import current_signer, entry, payload
 
 
 @pytest.fixture
@@ -98,25 +96,12 @@ def test_audit_verify_names_the_first_tampered_event(env: dict[str, str]) -> Non
     assert "seq 2" in result.output
 
 
-def _issue_now(subject: str, issuer: Issued | None = None, *, ca: bool = False) -> Issued:
-    now = datetime.now(UTC)
-    return issue(
-        subject,
-        issuer=issuer,
-        ca=ca,
-        not_before=now - timedelta(days=1),
-        not_after=now + timedelta(days=30),
-    )
-
-
 def test_mds_refresh_stores_a_good_blob_and_refuses_a_bad_one(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    root = _issue_now("CLI MDS Root", ca=True)
-    intermediate = _issue_now("CLI MDS Intermediate", root, ca=True)
-    signer = Signer(root, intermediate, _issue_now("mds.fidoalliance.org", intermediate))
+    signer = current_signer()
     root_file = tmp_path / "root.pem"
-    root_file.write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+    root_file.write_bytes(signer.root_pem)
     good, bad = tmp_path / "good.jwt", tmp_path / "bad.jwt"
     blob = signer.sign(
         payload(

@@ -12,9 +12,10 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
@@ -40,6 +41,10 @@ class Signer:
     @property
     def anchors(self) -> TrustAnchors:
         return TrustAnchors((self.root.cert,))
+
+    @property
+    def root_pem(self) -> bytes:
+        return self.root.cert.public_bytes(serialization.Encoding.PEM)
 
     def sign(
         self,
@@ -164,3 +169,15 @@ def biometric_report(modality: str = "fingerprint_internal") -> dict[str, Any]:
         "certificationPolicyVersion": "1.5.0",
         "certificationRequirementsVersion": "2.0.0",
     }
+
+
+def current_signer(*, days: int = 30) -> Signer:
+    """A signing chain valid now, for BLOBs the service verifies at the current time."""
+    start = datetime.now(UTC) - timedelta(days=1)
+    end = start + timedelta(days=days + 1)
+    root = issue("Test MDS Root", ca=True, not_before=start, not_after=end)
+    intermediate = issue(
+        "Test MDS Intermediate", issuer=root, ca=True, not_before=start, not_after=end
+    )
+    leaf = issue("mds.fidoalliance.org", issuer=intermediate, not_before=start, not_after=end)
+    return Signer(root, intermediate, leaf)
