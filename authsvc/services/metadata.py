@@ -148,13 +148,14 @@ class MetadataHolder:
             return entry.metadata
         return None if proven else self._names.get(aaguid)
 
-    def describe(self, aaguid: str, key_identifier: str | None = None) -> str | None:
-        """The authenticator's name, for admins and account pages."""
+    def describe(
+        self, aaguid: str, key_identifier: str | None = None
+    ) -> AuthenticatorMetadata | None:
+        """The authenticator's name and icon, for admins and account pages (never for trust)."""
         entry = self.entry_for(aaguid, key_identifier)
         if entry is not None:
-            return entry.metadata.description
-        named = self._names.get(aaguid)
-        return named.description if named else None
+            return entry.metadata
+        return self._names.get(aaguid)
 
     def status(self) -> MetadataStatus:
         index = self.index

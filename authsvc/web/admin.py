@@ -83,12 +83,14 @@ def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
     svc = services()
     h = cred.aaguid.hex()
     aaguid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    described = svc.metadata.describe(aaguid, cred.attestation_key_id)
     return {
         "id": cred.id,
         "credentialId": b64url_encode(cred.credential_id),
         "user": cred.user_id,
         "username": cred.username,
-        "authenticator": svc.metadata.describe(aaguid, cred.attestation_key_id),
+        "authenticator": described.description if described else None,
+        "authenticatorIcon": described.icon if described else None,
         "aaguid": aaguid,
         "aaguidProven": cred.aaguid_proven,
         "fmt": cred.fmt,

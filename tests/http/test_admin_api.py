@@ -9,9 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from authsvc import create_app
 from authsvc.policy.examples import EXAMPLES
+from authsvc.settings import Settings
+from tests.database import empty_tables
 from tests.http.admin_flows import AdminBrowser, advance_clock, signed_in_admin
 from tests.http.flows import Browser, audit_rows, problem, services
+from tests.shared import SHARED
 from tests.softauthn import SoftAuthenticator
 
 CUSTOMERS = json.loads(EXAMPLES["customers"])
@@ -205,3 +209,22 @@ def test_hostile_admin_requests(app: Flask, method: str, path: str, body: object
     response = admin.call(method, path, body)
     assert 400 <= response.status_code < 500, response.json
     assert response.mimetype == "application/problem+json"
+
+
+def test_synced_passkeys_are_named_from_the_community_list(settings: Settings) -> None:
+    """Names (and icons) for providers MDS does not list, never trust: still only claimed."""
+    app = create_app(settings.with_changes(aaguid_names=SHARED / "aaguids" / "aaguid.json"))
+    empty_tables(services(app).engine)
+    admin, _ = signed_in_admin(app)
+    one_password = SoftAuthenticator(
+        aaguid=bytes.fromhex("bada5566a7aa401fbd9645619a55120d"),
+        backup_eligible=True,
+        backed_up=True,
+    )
+    Browser(app.test_client()).register(one_password, "ada")
+    listed = admin.call("GET", "/credentials").json
+    assert listed is not None
+    (cred,) = [c for c in listed["credentials"] if c["username"] == "ada"]
+    assert cred["authenticator"] == "1Password"
+    assert cred["authenticatorIcon"].startswith("data:image/")
+    assert (cred["aaguidProven"], cred["trust"], cred["backupEligible"]) == (False, "none", True)
