@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from authsvc.errors import Forbidden, Malformed, NotFound, StepUpRequired, Unauthenticated
 from authsvc.policy.document import PolicyInvalid, parse_policy, policy_document
 from authsvc.policy.evaluate import evaluate
+from authsvc.policy.model import Policy
 from authsvc.services.audited import Subject, run_audited
 from authsvc.services.context import Caller, Services
 from authsvc.services.policy import credential_facts, policy_by_id, policy_for_user
@@ -65,12 +66,17 @@ def require_step_up(services: Services, conn: Connection, actor: Actor) -> None:
         raise StepUpRequired(f"sign in again with user verification (within {window} s) to do this")
 
 
-def parse_document(document: object, *, name: str, version: int) -> dict[str, Any]:
-    """A policy document as stored: parsed, checked and normalised, or Malformed."""
+def parse_checked(document: object, *, name: str, version: int) -> Policy:
+    """A policy from an admin's document, or Malformed listing every problem (audited)."""
     try:
-        return policy_document(parse_policy(document, name=name, version=version))
+        return parse_policy(document, name=name, version=version)
     except PolicyInvalid as exc:
         raise Malformed("; ".join(exc.problems)) from exc
+
+
+def parse_document(document: object, *, name: str, version: int) -> dict[str, Any]:
+    """A policy document as stored: parsed, checked and normalised, or Malformed."""
+    return policy_document(parse_checked(document, name=name, version=version))
 
 
 def create_policy(services: Services, actor: Actor, name: str, document: object) -> PolicyRow:
@@ -120,7 +126,7 @@ def dry_run(services: Services, actor: Actor, name: str, document: object | None
         if current is None:
             raise NotFound("no policy with this name")
         policy = (
-            parse_policy(document, name=name, version=current.version + 1)
+            parse_checked(document, name=name, version=current.version + 1)
             if document is not None
             else policy_by_id(services, conn, current.id)
         )
@@ -148,10 +154,7 @@ def dry_run(services: Services, actor: Actor, name: str, document: object | None
         subject.detail.update(policy=name, checked=checked, refused=len(refused))
         return {"policy": name, "groups": len(groups), "checked": checked, "refused": refused}
 
-    try:
-        return run_admin(services, actor, "policy.dry_run", work)
-    except PolicyInvalid as exc:
-        raise Malformed("; ".join(exc.problems)) from exc
+    return run_admin(services, actor, "policy.dry_run", work)
 
 
 def create_group(services: Services, actor: Actor, name: str, policy_name: str) -> GroupRow:

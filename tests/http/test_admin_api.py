@@ -228,3 +228,26 @@ def test_synced_passkeys_are_named_from_the_community_list(settings: Settings) -
     assert cred["authenticator"] == "1Password"
     assert cred["authenticatorIcon"].startswith("data:image/")
     assert (cred["aaguidProven"], cred["trust"], cred["backupEligible"]) == (False, "none", True)
+
+
+def test_dry_run_shows_who_a_draft_would_refuse_and_why(app: Flask) -> None:
+    admin, _ = signed_in_admin(app)
+    synced = SoftAuthenticator(backup_eligible=True, backed_up=True)
+    Browser(app.test_client()).register(synced, "ada")
+    draft = {**CUSTOMERS, "device_bound_only": True}
+    report = admin.call("POST", "/policies/default/dry-run", {"document": draft}).json
+    assert report is not None
+    assert report["checked"] == 2  # the admin's key and ada's passkey
+    (refused,) = report["refused"]
+    assert refused["username"] == "ada"
+    assert [r["code"] for r in refused["reasons"]] == ["backup_eligible_not_allowed"]
+    current = admin.call("POST", "/policies/default/dry-run", {}).json
+    assert current is not None and current["refused"] == []
+    row = _last(app)
+    assert (row["event"], row["outcome"]) == ("admin.policy.dry_run", "success")
+    problem(
+        admin.call("POST", "/policies/default/dry-run", {"document": {"modalities": []}}),
+        "malformed",
+    )
+    row = _last(app)
+    assert (row["event"], row["code"]) == ("admin.policy.dry_run", "malformed")
