@@ -3,9 +3,8 @@
 Policies are evaluated at every sign-in, and parsing a document checks up to hundreds of
 AAGUIDs. Because a stored policy is never edited (a change is a new version, see
 :mod:`authsvc.policy.model`), a parsed policy can be kept for as long as there is room,
-keyed by ``(name, version)`` or by the stored row's id. As a guard against a reused row id
-(a rebuilt database, a test), an entry is only returned if its name and version match the
-row the caller is holding; otherwise the document is parsed again.
+keyed by ``(name, version)`` or by the stored row's id (policy rows are never deleted,
+so an id is never reused). A hit costs no query and no parse.
 
 Least recently used entries are dropped beyond ``max_entries``, so a flood of versions
 cannot grow memory without bound. Parsing happens outside the lock: two threads may parse
@@ -61,16 +60,6 @@ class PolicyCache:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
         return policy
-
-    def get_or_parse(self, key: PolicyKey, document: object, *, name: str, version: int) -> Policy:
-        """The cached policy of this stored row, or :meth:`put` on a miss.
-
-        An entry whose name or version differs from the row's (a reused row id) is a miss.
-        """
-        cached = self.get(key)
-        if cached is not None and cached.name == name and cached.version == version:
-            return cached
-        return self.put(key, document, name=name, version=version)
 
     def clear(self) -> None:
         with self._lock:

@@ -12,12 +12,10 @@ The file is read from a path the operator gives; no copy ships with the service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from authsvc.policy.facts import AuthenticatorMetadata
-from authsvc.trust.metadata_index import AAGUID, MetadataIndex, MetadataRefused, json_object
+from authsvc.trust.metadata_index import AAGUID, MetadataRefused, json_object
 
 
 def load_aaguid_names(path: Path) -> dict[str, AuthenticatorMetadata]:
@@ -46,18 +44,3 @@ def load_aaguid_names(path: Path) -> dict[str, AuthenticatorMetadata]:
             from_mds=False,
         )
     return names
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataDirectory:
-    """What to call an authenticator: FIDO MDS first, the community list second."""
-
-    index: MetadataIndex | None = None
-    names: Mapping[str, AuthenticatorMetadata] = field(default_factory=dict)
-
-    def describe(self, aaguid: str) -> AuthenticatorMetadata | None:
-        """MDS's metadata of ``aaguid`` if it has some, else the community name, else None."""
-        entry = self.index.by_aaguid(aaguid) if self.index is not None else None
-        if entry is not None:
-            return entry.metadata
-        return self.names.get(aaguid.lower())

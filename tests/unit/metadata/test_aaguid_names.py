@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from authsvc.trust.aaguid_names import MetadataDirectory, load_aaguid_names
+from authsvc.trust.aaguid_names import load_aaguid_names
 from authsvc.trust.metadata import MetadataRefused
-from authsvc.trust.metadata_index import MetadataIndex
 from tests.shared import SHARED
 
 AAGUIDS = SHARED / "aaguids" / "aaguid.json"
@@ -68,20 +67,3 @@ def test_malformed_lists_are_refused(tmp_path: Path, text: str, reason: str) -> 
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MetadataRefused, match="cannot read the AAGUID names"):
         load_aaguid_names(tmp_path / "missing.json")
-
-
-def test_describe_prefers_mds_then_the_community(index_122: MetadataIndex) -> None:
-    directory = MetadataDirectory(index_122, load_aaguid_names(AAGUIDS))
-    hello = directory.describe(WINDOWS_HELLO)
-    assert hello is not None and hello.from_mds
-    assert hello.description == "Windows Hello Hardware Authenticator"
-    one = directory.describe(ONE_PASSWORD.upper())
-    assert one is not None and (one.description, one.from_mds) == ("1Password", False)
-    assert directory.describe("00000000-0000-0000-0000-000000000001") is None
-
-
-def test_describe_without_mds() -> None:
-    directory = MetadataDirectory(names=load_aaguid_names(AAGUIDS))
-    found = directory.describe(WINDOWS_HELLO)
-    assert found is not None and found.description == "Windows Hello"
-    assert MetadataDirectory().describe(WINDOWS_HELLO) is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 
@@ -31,8 +30,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_policy_is_parsed_once(parses: list[str]) -> None:
     cache = PolicyCache()
-    first = cache.get_or_parse(7, DOC, name="staff", version=2)
-    assert cache.get_or_parse(7, DOC, name="staff", version=2) is first
+    assert cache.get(7) is None
+    first = cache.put(7, DOC, name="staff", version=2)
     assert cache.get(7) is first
     assert first.user_verification == "required"
     assert parses == ["staff v2"]
@@ -41,18 +40,10 @@ def test_a_policy_is_parsed_once(parses: list[str]) -> None:
 def test_keys_may_be_name_and_version(parses: list[str]) -> None:
     cache = PolicyCache()
     policy = cache.put(("staff", 2), DOC, name="staff", version=2)
-    assert cache.get_or_parse(("staff", 2), {}, name="staff", version=2) is policy
+    assert cache.get(("staff", 2)) is policy
     assert parses == ["staff v2"]
     with pytest.raises(ValueError, match="does not match"):
-        cache.get_or_parse(("staff", 3), DOC, name="staff", version=2)
-
-
-def test_a_reused_row_id_is_parsed_again(parses: list[str]) -> None:
-    cache = PolicyCache()
-    cache.get_or_parse(1, DOC, name="staff", version=1)
-    again = cache.get_or_parse(1, {}, name="customers", version=1)
-    assert (again.name, again.user_verification) == ("customers", "preferred")
-    assert parses == ["staff v1", "customers v1"]
+        cache.put(("staff", 3), DOC, name="staff", version=2)
 
 
 def test_the_least_recently_used_entry_is_dropped() -> None:
@@ -72,7 +63,7 @@ def test_an_invalid_document_is_not_cached() -> None:
     cache = PolicyCache()
     for _ in range(2):
         with pytest.raises(PolicyInvalid):
-            cache.get_or_parse(1, {"user_verification": "always"}, name="p", version=1)
+            cache.put(1, {"user_verification": "always"}, name="p", version=1)
     assert len(cache) == 0
 
 
@@ -91,7 +82,7 @@ def test_threads_share_the_cache_safely() -> None:
             barrier.wait()
             for i in range(200):
                 row = (worker + i) % 12
-                got = cache.get_or_parse(row, DOC, name="p", version=row + 1)
+                got = cache.get(row) or cache.put(row, DOC, name="p", version=row + 1)
                 assert got.version == row + 1
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
@@ -103,11 +94,3 @@ def test_threads_share_the_cache_safely() -> None:
         t.join()
     assert errors == []
     assert len(cache) <= 8
-
-
-def test_parse_is_not_called_for_a_hit_even_with_a_different_document(parses: list[Any]) -> None:
-    """A stored version never changes, so a hit does not look at the document again."""
-    cache = PolicyCache()
-    cache.get_or_parse(5, DOC, name="p", version=1)
-    assert cache.get_or_parse(5, {"bogus": 1}, name="p", version=1).user_verification == "required"
-    assert len(parses) == 1
