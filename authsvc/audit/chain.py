@@ -249,20 +249,8 @@ def verify_chain(conn: Connection) -> ChainReport:
     return ChainReport(True, count)
 
 
-_LISTED: Final = (
-    audit_events.c.id,
-    audit_events.c.seq,
-    audit_events.c.occurred_at,
-    audit_events.c.event,
-    audit_events.c.outcome,
-    audit_events.c.code,
-    audit_events.c.user_id,
-    audit_events.c.actor_user_id,
-    audit_events.c.credential_id,
-    audit_events.c.origin,
-    audit_events.c.client_address,
-    audit_events.c.detail,
-)
+# what a query shows: every column but the chain's own hashes
+_LISTED: Final = tuple(c for c in _HASHED if c.name not in {"prev_hash", "hash"})
 
 
 def query(
