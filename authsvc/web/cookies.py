@@ -47,7 +47,7 @@ class SignedCookieSessions(SessionInterface):
 
     def decode(self, value: str, now: float) -> dict[str, Any]:
         """The session data in ``value``, or an empty dict if it is not one we issued, live."""
-        if len(value) > _MAX_COOKIE_CHARS:
+        if len(value) > _MAX_COOKIE_CHARS or not value.isascii():
             return {}
         message, _, signature = value.rpartition(".")
         if not hmac.compare_digest(self._sign(message.encode()), signature):

@@ -244,3 +244,24 @@ def test_unknown_attestation_format_is_refused_without_storing(
 def test_wrong_method_and_unknown_path(client: FlaskClient, method: str) -> None:
     problem(client.open("/attestation/options", method=method), "method_not_allowed", 405)
     problem(client.open("/no/such/thing", method=method), "not_found", 404)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "",
+        "x",
+        "a.b.c",
+        "a.1.\u00e9",
+        "\u00e9.1.x",
+        "a" * 5000,
+        "e30.99999999999999999999.x",
+        "e30.-1.x",
+        "....",
+    ],
+)
+def test_hostile_session_cookies_start_an_empty_session(client: FlaskClient, cookie: str) -> None:
+    """A cookie we did not sign (or cannot read) is no session: never a 500."""
+    client.set_cookie("session", cookie, domain="localhost")
+    response = client.post("/assertion/options", json={})
+    assert response.status_code == 200, response.get_data(as_text=True)
