@@ -21,7 +21,8 @@ from authsvc.web.cookies import SignedCookieSessions
 
 _BINDING = "b"
 _VERIFIED_AT = "uv_at"
-_MAX_ORIGIN_CHARS = 255
+_MAX_ORIGIN_CHARS = 255  # the audit columns' widths: headers are attacker-controlled
+_MAX_ADDRESS_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ def caller() -> Caller:
         binding = secrets.token_urlsafe(18)
         session[_BINDING] = binding
     origin = request.headers.get("Origin")
+    address = request.remote_addr  # behind TRUSTED_PROXIES, taken from X-Forwarded-For
     return Caller(
         binding=binding,
-        client_address=request.remote_addr,
+        client_address=address[:_MAX_ADDRESS_CHARS] if address else None,
         origin=origin[:_MAX_ORIGIN_CHARS] if origin else None,
     )
 

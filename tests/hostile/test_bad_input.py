@@ -15,7 +15,10 @@ from fido2 import cbor
 from flask import Flask
 from flask.testing import FlaskClient
 
+from authsvc import create_app
 from authsvc.encoding import b64url_decode, b64url_encode
+from authsvc.settings import Settings
+from tests.database import empty_tables
 from tests.http.flows import Browser, audit_rows, challenge_rows, problem, services, stored_state
 from tests.softauthn import SoftAuthenticator
 
@@ -265,3 +268,23 @@ def test_hostile_session_cookies_start_an_empty_session(client: FlaskClient, coo
     client.set_cookie("session", cookie, domain="localhost")
     response = client.post("/assertion/options", json={})
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_oversized_origin_and_forwarded_headers_are_cut_for_the_audit_log(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.with_changes(trusted_proxies=1))
+    empty_tables(services(app).engine)
+    client = app.test_client()
+    headers = {"Origin": "https://" + "o" * 5000, "X-Forwarded-For": "f" * 5000}
+    response = client.post("/assertion/result", json={}, headers=headers)
+    problem(response, "malformed")
+    auth = SoftAuthenticator()
+    Browser(client).register(auth, "ada")
+    response = client.post("/assertion/options", json={"username": "ada"}, headers=headers)
+    assert response.status_code == 200
+    body = auth.get(response.json or {}, origin="http://localhost:5000")
+    response = client.post("/assertion/result", json=body, headers=headers)
+    assert response.status_code == 200  # the HTTP Origin header is recorded, not trusted
+    last = audit_rows(services(app).engine)[-1]
+    assert len(last["origin"]) == 255 and len(last["client_address"]) == 64
