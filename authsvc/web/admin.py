@@ -32,6 +32,7 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _MAX_PAGE = 500
+_MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one cannot exist
 
 
 def _actor() -> Actor:
@@ -64,6 +65,11 @@ def _int_arg(name: str, default: int, high: int) -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= high:
         raise Malformed(f"{name} must be a whole number from 0 to {high}")
     return int(raw)
+
+
+def _optional_id(name: str) -> int | None:
+    raw = request.args.get(name)
+    return None if raw is None else _int_arg(name, 0, _MAX_ID)
 
 
 def _time_arg(name: str) -> datetime | None:
@@ -115,7 +121,7 @@ def _read(action: str, fn: Any) -> Any:
 
 @bp.get("/users")
 def list_users() -> Response:
-    after, limit = _int_arg("after", 0, 2**62), _int_arg("limit", 100, _MAX_PAGE)
+    after, limit = _int_arg("after", 0, _MAX_ID), _int_arg("limit", 100, _MAX_PAGE)
     found = _read("user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit))
     return jsonify(
         {
@@ -135,14 +141,14 @@ def list_users() -> Response:
     )
 
 
-@bp.put("/users/<int:user_id>/group")
+@bp.put("/users/<int(min=1, max=2147483647):user_id>/group")
 def set_group(user_id: int) -> Response:
     body = _body(allowed=frozenset({"group"}), required=frozenset({"group"}))
     admin.set_membership(services(), _actor(), user_id, _name(body["group"], "group"))
     return jsonify({"user": user_id, "group": body["group"]})
 
 
-@bp.put("/users/<int:user_id>/role")
+@bp.put("/users/<int(min=1, max=2147483647):user_id>/role")
 def set_role(user_id: int) -> Response:
     body = _body(allowed=frozenset({"role"}), required=frozenset({"role"}))
     if not isinstance(body["role"], str):
@@ -250,20 +256,16 @@ def dry_run(name: str) -> Response:
 
 @bp.get("/credentials")
 def list_credentials() -> Response:
-    user = request.args.get("user")
-    if user is not None and not user.isdigit():
-        raise Malformed("user must be a user id")
-    after, limit = _int_arg("after", 0, 2**62), _int_arg("limit", 100, _MAX_PAGE)
+    user = _optional_id("user")
+    after, limit = _int_arg("after", 0, _MAX_ID), _int_arg("limit", 100, _MAX_PAGE)
     found = _read(
         "credential.list",
-        lambda c: accounts.list_credentials(
-            c, user_id=int(user) if user else None, after_id=after, limit=limit
-        ),
+        lambda c: accounts.list_credentials(c, user_id=user, after_id=after, limit=limit),
     )
     return jsonify({"credentials": [_credential_json(c) for c in found]})
 
 
-@bp.put("/credentials/<int:pk>/status")
+@bp.put("/credentials/<int(min=1, max=2147483647):pk>/status")
 def set_credential_status(pk: int) -> Response:
     body = _body(allowed=frozenset({"status"}), required=frozenset({"status"}))
     if not isinstance(body["status"], str):
@@ -272,7 +274,7 @@ def set_credential_status(pk: int) -> Response:
     return jsonify({"id": pk, "status": body["status"]})
 
 
-@bp.delete("/credentials/<int:pk>")
+@bp.delete("/credentials/<int(min=1, max=2147483647):pk>")
 def delete_credential(pk: int) -> Response:
     admin.delete_credential(services(), _actor(), pk)
     return Response(status=204)
@@ -280,19 +282,17 @@ def delete_credential(pk: int) -> Response:
 
 @bp.get("/audit")
 def audit_log() -> Response:
-    user = request.args.get("user")
+    user = _optional_id("user")
     event = request.args.get("event")
-    if user is not None and not user.isdigit():
-        raise Malformed("user must be a user id")
     if event is not None and not re.fullmatch(r"[a-z._]{1,64}", event):
         raise Malformed("event must be an event name such as authentication or admin.user.role")
     since, until = _time_arg("since"), _time_arg("until")
-    before, limit = _int_arg("before", 0, 2**62), _int_arg("limit", 100, _MAX_PAGE)
+    before, limit = _int_arg("before", 0, 2**62), _int_arg("limit", 100, _MAX_PAGE)  # seq
     events = _read(
         "audit.query",
         lambda c: audit_query(
             c,
-            user_id=int(user) if user else None,
+            user_id=user,
             event=event,
             since=since,
             until=until,

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.http.admin_flows import signed_in_admin
 from tests.http.flows import Browser, audit_rows, services, stored_state
 from tests.softauthn import SoftAuthenticator
 
@@ -90,3 +91,57 @@ def test_assertion_fields_replaced_by_garbage(app: Flask, client: FlaskClient) -
         assert stored_state(engine) == before
 
     garbage()
+
+
+ADMIN_CALLS = [
+    ("POST", "/api/v1/admin/policies"),
+    ("POST", "/api/v1/admin/policies/default/versions"),
+    ("POST", "/api/v1/admin/policies/default/dry-run"),
+    ("POST", "/api/v1/admin/groups"),
+    ("PUT", "/api/v1/admin/groups/default/policy"),
+    ("PUT", "/api/v1/admin/users/1/role"),
+    ("PUT", "/api/v1/admin/users/1/group"),
+    ("PUT", "/api/v1/admin/credentials/1/status"),
+]
+policy_like = st.dictionaries(
+    st.sampled_from(
+        [
+            "user_verification",
+            "attachment",
+            "require_trusted_attestation",
+            "allowed_aaguids",
+            "denied_aaguids",
+            "device_bound_only",
+            "max_false_accept_rate",
+            "modalities",
+            "min_certification_level",
+            "allowed_algorithms",
+            "sign_count_regression",
+            "step_up_max_age_seconds",
+            "name",
+            "document",
+            "policy",
+            "group",
+            "role",
+            "status",
+        ]
+    ),
+    json_values,
+    max_size=6,
+)
+
+
+def test_admin_endpoints_never_crash_on_generated_bodies(app: Flask) -> None:
+    admin, _ = signed_in_admin(app)
+
+    @HYPOTHESIS
+    @given(call=st.sampled_from(ADMIN_CALLS), body=policy_like | json_values, nested=st.booleans())
+    def generated(call: tuple[str, str], body: Any, nested: bool) -> None:
+        method, path = call
+        payload = {"name": "p", "document": body} if nested else body
+        response = admin.client.open(path, method=method, json=payload)
+        assert response.status_code < 500, response.get_data(as_text=True)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json"
+
+    generated()

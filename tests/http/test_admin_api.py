@@ -251,3 +251,19 @@ def test_dry_run_shows_who_a_draft_would_refuse_and_why(app: Flask) -> None:
     )
     row = _last(app)
     assert (row["event"], row["code"]) == ("admin.policy.dry_run", "malformed")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/credentials/100000000000000000000000000000"),
+        ("PUT", "/credentials/100000000000000000000000000000/status"),
+        ("PUT", "/users/100000000000000000000000000000/role"),
+        ("GET", "/credentials?user=100000000000000000000000000000"),
+    ],
+)
+def test_huge_ids_are_not_found_not_a_crash(app: Flask, method: str, path: str) -> None:
+    admin, _ = signed_in_admin(app)
+    body = {"status": "disabled"} if path.endswith("status") else {"role": "admin"}
+    response = admin.call(method, path, body if method == "PUT" else None)
+    assert response.status_code in {400, 404}, response.get_data(as_text=True)
