@@ -263,6 +263,7 @@ def test_wrong_method_and_unknown_path(client: FlaskClient, method: str) -> None
         "....",
     ],
 )
+@pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")  # the point of one case
 def test_hostile_session_cookies_start_an_empty_session(client: FlaskClient, cookie: str) -> None:
     """A cookie we did not sign (or cannot read) is no session: never a 500."""
     client.set_cookie("session", cookie, domain="localhost")
