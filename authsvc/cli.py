@@ -43,12 +43,18 @@ def serve(workers: int, threads: int) -> None:
     upgrade(settings.database_url)
     app = create_app(settings)
 
+    def _fresh_connections(_server: object, _worker: object) -> None:
+        app.extensions["authsvc"].engine.dispose(close=False)
+
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
+            # The app (and its engine) was built before gunicorn forks its workers: each
+            # worker must open its own database connections, never share the parent's.
+            self.cfg.set("post_fork", _fresh_connections)
 
         def load(self) -> Any:
             return app

@@ -29,12 +29,14 @@ import json
 import math
 import re
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, NoReturn
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from fido2.mds3 import MetadataBlobPayload, MetadataBlobPayloadEntry, MetadataStatement
 from fido2.webauthn import Aaguid
 from OpenSSL import crypto
@@ -337,7 +339,12 @@ class _RootCache:
     def anchors(self, ders: Sequence[bytes]) -> tuple[TrustAnchors, int]:
         key = tuple(ders)
         if key not in self._sets:
-            certs = [self._cert(der) for der in key]
+            with warnings.catch_warnings():
+                # Real MDS roots with a non-positive serial number: cryptography warns that
+                # it will refuse them one day. They are used as MDS publishes them; the
+                # warning would only repeat at every start-up and refresh.
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                certs = [self._cert(der) for der in key]
             usable = tuple(cert for cert in certs if cert is not None)
             self._sets[key] = (TrustAnchors(usable), len(certs) - len(usable))
         return self._sets[key]
