@@ -17,7 +17,7 @@ from authsvc.settings import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app; ``settings`` default to the environment."""
     from authsvc.services.context import Services  # noqa: PLC0415 - keep import time light
-    from authsvc.web import admin, conformance, problems, sessions  # noqa: PLC0415
+    from authsvc.web import admin, conformance, health, problems, sessions  # noqa: PLC0415
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     problems.register(app)
     app.register_blueprint(conformance.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
     return app

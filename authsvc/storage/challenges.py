@@ -72,6 +72,9 @@ class ChallengeStore(Protocol):
     def sweep(self, now: float) -> int:
         """Delete state that expired before ``now``; return how many entries went."""
 
+    def ping(self) -> None:
+        """Raise :class:`Unavailable` if the store cannot be reached (health checks)."""
+
 
 class SqlChallengeStore:
     """Ceremony state in the ``challenges`` table (the default, and with PostgreSQL)."""
@@ -113,6 +116,9 @@ class SqlChallengeStore:
     def sweep(self, now: float) -> int:
         with transaction(self._engine) as conn:
             return conn.execute(_SWEEP, {"b_before": now}).rowcount
+
+    def ping(self) -> None:
+        """The database is checked by the caller; nothing more to do here."""
 
     def _sweep_due(self, now: float) -> bool:
         with self._sweep_lock:
@@ -159,6 +165,12 @@ class RedisChallengeStore:
     def sweep(self, now: float) -> int:
         del now  # Redis expires the keys itself
         return 0
+
+    def ping(self) -> None:
+        try:
+            self._client.ping()
+        except REDIS_DOWN as exc:
+            raise Unavailable("the challenge store is unavailable") from exc
 
 
 def make_challenge_store(
