@@ -22,7 +22,6 @@ from alembic import command
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
-    Connection,
     Engine,
     Integer,
     LargeBinary,
@@ -43,113 +42,23 @@ from authsvc.audit.chain import (
     encode,
     link,
     query,
-    verify_chain,
 )
-from authsvc.audit.log import AuditEvent, append
+from authsvc.audit.log import append
 from authsvc.storage.db import alembic_config, create_db_engine, upgrade
 from authsvc.storage.db import transaction as db_transaction
 from authsvc.storage.models import UTCDateTime, audit_events, audit_head
+from tests.storage.audit_chains import (
+    HASH_MISMATCH,
+    assert_bad,
+    build_chain,
+    event,
+    head,
+    ids_by_seq,
+    raw_update,
+    row_at,
+    verify,
+)
 from tests.storage.builders import T0
-
-HASH_MISMATCH = "hash does not match its contents"
-
-
-def event(i: int, **overrides: Any) -> AuditEvent:
-    """Event number ``i``: every field filled, so each one can be edited."""
-    fields: dict[str, Any] = {
-        "event": "authentication",
-        "outcome": "success" if i % 2 else "failure",
-        "code": None if i % 2 else "sign_count_regressed",
-        "user_id": 100 + i,
-        "credential_id": bytes([i]) * 16,
-        "origin": "https://example.com",
-        "client_address": f"192.0.2.{i}",
-        "detail": {"n": i, "aaguid": b"\x00" * 16, "note": "caf\u00e9 \u2603"},
-        "actor_user_id": 7 if i == 3 else None,
-    }
-    fields.update(overrides)
-    return AuditEvent(**fields)
-
-
-def build_chain(engine: Engine, count: int = 5) -> dict[int, int]:
-    """Append ``count`` events, one transaction each; return {seq: row id}."""
-    for i in range(1, count + 1):
-        with db_transaction(engine) as conn:
-            append(conn, event(i), T0 + timedelta(seconds=i))
-    return ids_by_seq(engine)
-
-
-def ids_by_seq(engine: Engine) -> dict[int, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(audit_events.c.seq, audit_events.c.id))
-        return {int(row.seq): int(row.id) for row in rows}
-
-
-def verify(engine: Engine) -> ChainReport:
-    with db_transaction(engine) as conn:
-        return verify_chain(conn)
-
-
-def head(engine: Engine) -> tuple[int, bytes] | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
-    return None if row is None else (int(row.seq), bytes(row.hash))
-
-
-def row_at(conn: Connection, seq: int) -> dict[str, Any]:
-    row = conn.execute(select(audit_events).where(audit_events.c.seq == seq)).mappings().one()
-    return dict(row)
-
-
-def raw_update(conn: Connection, seq: int, column: str, value: object) -> None:
-    """``UPDATE audit_events SET <column> = :value WHERE seq = :seq``, value bound by type."""
-    statement = text(
-        f"UPDATE audit_events SET {column} = :value WHERE seq = :seq"  # noqa: S608 - fixed names
-    ).bindparams(bindparam("value", type_=audit_events.c[column].type))
-    assert conn.execute(statement, {"value": value, "seq": seq}).rowcount == 1
-
-
-def raw_insert(conn: Connection, values: dict[str, Any]) -> int:
-    """A forged row, inserted with SQL rather than through append(); returns its id."""
-    names = ", ".join(values)
-    marks = ", ".join(f":{name}" for name in values)
-    statement = text(
-        f"INSERT INTO audit_events ({names}) VALUES ({marks})"  # noqa: S608 - fixed names
-    ).bindparams(*(bindparam(name, type_=audit_events.c[name].type) for name in values))
-    conn.execute(statement, values)
-    return int(
-        conn.execute(
-            select(audit_events.c.id).where(audit_events.c.seq == values["seq"])
-        ).scalar_one()
-    )
-
-
-def forged(seq: int, prev_hash: bytes) -> dict[str, Any]:
-    """A well-formed event at ``seq`` whose hash is computed as append() would."""
-    values: dict[str, Any] = {
-        "seq": seq,
-        "occurred_at": T0 + timedelta(days=1),
-        "event": "admin.credential_revoked",
-        "outcome": "success",
-        "code": None,
-        "user_id": 1,
-        "actor_user_id": 2,
-        "credential_id": None,
-        "origin": None,
-        "client_address": None,
-        "detail": None,
-    }
-    return {**values, "prev_hash": prev_hash, "hash": link(prev_hash, encode(**values))}
-
-
-def assert_bad(report: ChainReport, seq: int, row_id: int | None, reason: str) -> None:
-    assert (report.ok, report.first_bad_seq, report.first_bad_id, report.reason) == (
-        False,
-        seq,
-        row_id,
-        reason,
-    )
-
 
 # -- a clean chain ---------------------------------------------------------------------
 
@@ -301,174 +210,6 @@ def test_an_int_field_must_be_an_int() -> None:
 def test_naive_timestamps_are_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="naive"), db_transaction(engine) as conn:
         append(conn, event(1), T0.replace(tzinfo=None))
-
-
-# -- tampering -------------------------------------------------------------------------
-
-EDITS = [
-    pytest.param("occurred_at", T0 + timedelta(seconds=3, microseconds=1), id="occurred_at"),
-    pytest.param("event", "registration", id="event"),
-    pytest.param("outcome", "failure", id="outcome"),
-    pytest.param("code", "tampered", id="code"),
-    pytest.param("user_id", 1, id="user_id"),
-    pytest.param("user_id", None, id="user_id-to-null"),
-    pytest.param("actor_user_id", None, id="actor_user_id"),
-    pytest.param("credential_id", b"\x03" * 15, id="credential_id"),
-    pytest.param("origin", "https://evil.example", id="origin"),
-    pytest.param("client_address", "198.51.100.1", id="client_address"),
-    pytest.param("detail", '{"n":3}', id="detail"),
-    pytest.param("prev_hash", b"\x00" * 32, id="prev_hash"),
-    pytest.param("hash", b"\x11" * 32, id="hash"),
-]
-
-
-@pytest.mark.parametrize(("column", "value"), EDITS)
-def test_an_edited_field_is_found_at_its_seq(engine: Engine, column: str, value: object) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        before = row_at(conn, 3)[column]
-        assert before != value  # the edit really changes something
-        raw_update(conn, 3, column, value)
-    report = verify(engine)
-    assert_bad(report, 3, ids[3], HASH_MISMATCH)
-    assert report.events == 2
-
-
-def test_a_moved_seq_leaves_a_gap_where_it_was(engine: Engine) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        raw_update(conn, 3, "seq", 99)
-    assert_bad(verify(engine), 4, ids[4], "sequence gap before seq 4")
-
-
-def test_a_deleted_middle_event_is_a_gap(engine: Engine) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
-    report = verify(engine)
-    assert_bad(report, 4, ids[4], "sequence gap before seq 4")
-    assert report.events == 2
-
-
-def test_a_deleted_first_event_is_a_gap(engine: Engine) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = 1"))
-    assert_bad(verify(engine), 2, ids[2], "sequence gap before seq 2")
-
-
-def test_a_deleted_last_event_leaves_the_head_ahead(engine: Engine) -> None:
-    build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = 5"))
-    report = verify(engine)
-    assert_bad(report, 5, None, "head is at seq 5 but the last event is 4")
-    assert report.events == 4
-
-
-def test_a_wiped_log_with_its_head_left_is_found(engine: Engine) -> None:
-    build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(text("DELETE FROM audit_events"))
-    assert_bad(verify(engine), 1, None, "head is at seq 5 but the last event is 0")
-
-
-CONTENT = [
-    "occurred_at",
-    "event",
-    "outcome",
-    "code",
-    "user_id",
-    "actor_user_id",
-    "credential_id",
-    "origin",
-    "client_address",
-    "detail",
-]
-
-
-@pytest.mark.parametrize(
-    "columns",
-    [
-        pytest.param(CONTENT, id="contents"),
-        pytest.param([*CONTENT, "prev_hash", "hash"], id="contents-and-hashes"),
-    ],
-)
-def test_swapped_events_are_found_at_the_first(engine: Engine, columns: list[str]) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        second, fourth = row_at(conn, 2), row_at(conn, 4)
-        for column in columns:
-            raw_update(conn, 2, column, fourth[column])
-            raw_update(conn, 4, column, second[column])
-    assert_bad(verify(engine), 2, ids[2], HASH_MISMATCH)
-
-
-def test_reordered_seqs_are_found_at_the_first(engine: Engine) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        raw_update(conn, 2, "seq", -2)
-        raw_update(conn, 4, "seq", 2)
-        raw_update(conn, -2, "seq", 4)
-    assert_bad(verify(engine), 2, ids[4], HASH_MISMATCH)
-
-
-def test_a_forged_event_past_the_head_is_found(engine: Engine) -> None:
-    build_chain(engine)
-    with db_transaction(engine) as conn:
-        forged_id = raw_insert(conn, forged(6, row_at(conn, 5)["hash"]))
-    report = verify(engine)
-    assert_bad(report, 6, forged_id, "head is at seq 5 but the last event is 6")
-    assert report.events == 5
-
-
-def test_a_forged_event_with_its_head_moved_is_found(engine: Engine) -> None:
-    build_chain(engine)
-    with db_transaction(engine) as conn:
-        fake = forged(6, row_at(conn, 5)["hash"])
-        fake["hash"] = secrets.token_bytes(32)  # the forger cannot produce the right one...
-        forged_id = raw_insert(conn, fake)
-        conn.execute(audit_head.update().values(seq=6, hash=fake["hash"]))
-    assert_bad(verify(engine), 6, forged_id, HASH_MISMATCH)
-
-
-def test_a_forged_event_that_does_not_link_is_found(engine: Engine) -> None:
-    build_chain(engine)
-    made_up = secrets.token_bytes(32)
-    with db_transaction(engine) as conn:
-        forged_id = raw_insert(conn, forged(6, made_up))  # self-consistent, wrong predecessor
-        conn.execute(audit_head.update().values(seq=6, hash=row_at(conn, 6)["hash"]))
-    assert_bad(verify(engine), 6, forged_id, "prev_hash does not link to seq 5")
-
-
-def test_a_forged_event_slipped_into_the_middle_is_found(engine: Engine) -> None:
-    """Shift 3..5 up, insert a perfectly hashed event at 3: the old event 3 no longer fits."""
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        for seq in (5, 4, 3):  # one at a time: seq is unique at every statement
-            raw_update(conn, seq, "seq", seq + 1)
-        raw_insert(conn, forged(3, row_at(conn, 2)["hash"]))
-        conn.execute(audit_head.update().values(seq=6, hash=row_at(conn, 6)["hash"]))
-    assert_bad(verify(engine), 4, ids[3], HASH_MISMATCH)
-
-
-def test_an_edited_head_is_found(engine: Engine) -> None:
-    ids = build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(audit_head.update().values(hash=b"\x22" * 32))
-    assert_bad(verify(engine), 5, ids[5], "head hash does not match seq 5")
-
-
-def test_a_deleted_head_is_found_and_appends_stop(engine: Engine) -> None:
-    """Without its head the chain's end is unknown: appending fails rather than guessing."""
-    build_chain(engine)
-    with db_transaction(engine) as conn:
-        conn.execute(audit_head.delete())
-    assert_bad(verify(engine), 1, ids_by_seq(engine)[1], "head is at seq 0 but the last event is 5")
-    integrity_error = engine.dialect.loaded_dbapi.IntegrityError
-    with pytest.raises(integrity_error), db_transaction(engine) as conn:
-        append(conn, event(6), T0)
-    assert len(ids_by_seq(engine)) == 5
 
 
 # -- transactions and concurrency ------------------------------------------------------
