@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.constant_time import bytes_eq
+from fido2.webauthn import Aaguid
 
 from authsvc.ceremony.checks import (
     Expectation,
@@ -44,8 +45,7 @@ class VerifiedRegistration:
 
     @property
     def aaguid_text(self) -> str:
-        h = self.aaguid.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return str(Aaguid(self.aaguid))
 
 
 def verify_registration(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fido2.webauthn import Aaguid
 from sqlalchemy import Connection
 
 from authsvc.errors import PolicyDenied
@@ -36,26 +37,50 @@ def policy_for_user(services: Services, conn: Connection, user_id: int | None) -
     return policy_by_id(services, conn, policy_store.policy_id_for_user(conn, user_id))
 
 
+def facts(
+    services: Services,
+    *,
+    aaguid: bytes,
+    proven: bool,
+    key_id: str | None,
+    trust: str,
+    attachment: str | None,
+    backup_eligible: bool,
+    algorithm: int,
+    user_verified: bool,
+) -> CredentialFacts:
+    """What a policy sees of a credential, with today's metadata for its model."""
+    text = str(Aaguid(aaguid))
+    return CredentialFacts(
+        aaguid=text,
+        aaguid_proven=proven,
+        trust=trust,
+        attachment=attachment,
+        backup_eligible=backup_eligible,
+        algorithm=algorithm,
+        user_verified=user_verified,
+        metadata=services.metadata.metadata_for(text, key_id, proven=proven),
+        attestation_key_id=key_id,
+    )
+
+
 def credential_facts(
     services: Services,
     cred: CredentialRecord | SignInCredential,
     *,
     user_verified: bool,
 ) -> CredentialFacts:
-    """What a policy sees of a stored credential now, with today's metadata for its model."""
-    aaguid = _aaguid_text(cred.aaguid)
-    return CredentialFacts(
-        aaguid=aaguid,
-        aaguid_proven=cred.aaguid_proven,
+    """The facts of a stored credential at a sign-in (or a dry run)."""
+    return facts(
+        services,
+        aaguid=cred.aaguid,
+        proven=cred.aaguid_proven,
+        key_id=cred.attestation_key_id,
         trust=cred.trust,
         attachment=cred.attachment,
         backup_eligible=cred.backup_eligible,
         algorithm=cred.algorithm,
         user_verified=user_verified,
-        metadata=services.metadata.metadata_for(
-            aaguid, cred.attestation_key_id, proven=cred.aaguid_proven
-        ),
-        attestation_key_id=cred.attestation_key_id,
     )
 
 
@@ -72,8 +97,3 @@ def enforce(policy: Policy, facts: CredentialFacts, *, ceremony: str) -> Decisio
 
 def decision_detail(policy: Policy) -> dict[str, Any]:
     return {"policy": policy.name, "policy_version": policy.version}
-
-
-def _aaguid_text(aaguid: bytes) -> str:
-    h = aaguid.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

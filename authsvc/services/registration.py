@@ -15,12 +15,11 @@ from authsvc.ceremony.registration import VerifiedRegistration, verify_registrat
 from authsvc.ceremony.responses import RegistrationResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
 from authsvc.errors import ChallengeUnknown, Conflict
-from authsvc.policy.facts import CredentialFacts
 from authsvc.policy.options import registration_hints
 from authsvc.services.attestation_trust import anchors_for
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
-from authsvc.services.policy import decision_detail, enforce, policy_for_user
+from authsvc.services.policy import decision_detail, enforce, facts, policy_for_user
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 from authsvc.storage.records import NewCredential
@@ -141,7 +140,18 @@ def finish_registration(
         )
         policy = policy_for_user(services, conn, pending.user_id)
         subject.detail.update(decision_detail(policy))
-        enforce(policy, registration_facts(services, verified, key_id), ceremony="registration")
+        registering = facts(
+            services,
+            aaguid=verified.aaguid,
+            proven=proven,
+            key_id=key_id,
+            trust=verified.trust,
+            attachment=verified.attachment,
+            backup_eligible=verified.flags.be,
+            algorithm=verified.algorithm,
+            user_verified=verified.flags.uv,
+        )
+        enforce(policy, registering, ceremony="registration")
         with conn.begin_nested():  # user and credential are stored together or not at all
             user_id = pending.user_id or _create_user(conn, pending, services)
             subject.user_id = user_id
@@ -169,22 +179,6 @@ def _create_user(conn: Connection, pending: PendingCeremony, services: Services)
         created_at=services.now(),
     )
     return user.id
-
-
-def registration_facts(
-    services: Services, v: VerifiedRegistration, key_id: str | None
-) -> CredentialFacts:
-    return CredentialFacts(
-        aaguid=v.aaguid_text,
-        aaguid_proven=v.trusted,
-        trust=v.trust,
-        attachment=v.attachment,
-        backup_eligible=v.flags.be,
-        algorithm=v.algorithm,
-        user_verified=v.flags.uv,
-        metadata=services.metadata.metadata_for(v.aaguid_text, key_id, proven=v.trusted),
-        attestation_key_id=key_id,
-    )
 
 
 def _new_credential(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from fido2.webauthn import Aaguid
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
@@ -87,8 +88,7 @@ def _time_arg(name: str) -> datetime | None:
 
 def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
     svc = services()
-    h = cred.aaguid.hex()
-    aaguid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    aaguid = str(Aaguid(cred.aaguid))
     described = svc.metadata.describe(aaguid, cred.attestation_key_id)
     return {
         "id": cred.id,

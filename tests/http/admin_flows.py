@@ -36,10 +36,3 @@ def signed_in_admin(app: Flask, username: str = "root") -> tuple[AdminBrowser, S
         == 200
     )
     return browser, auth
-
-
-def advance_clock(app: Flask, seconds: float) -> None:
-    """Move the service's clock (ceremony expiry, step-up age) forward."""
-    svc = services(app)
-    base = svc.clock
-    app.extensions["authsvc"] = dataclasses.replace(svc, clock=lambda: base() + seconds)

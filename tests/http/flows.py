@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +104,10 @@ def problem(response: TestResponse, code: str, status: int = 400) -> dict[str, A
     body: dict[str, Any] = response.json  # type: ignore[assignment]
     assert body["code"] == code, body
     return body
+
+
+def advance_clock(app: Flask, seconds: float) -> None:
+    """Move the service's clock (ceremony expiry, step-up age) forward."""
+    svc = services(app)
+    base = svc.clock
+    app.extensions["authsvc"] = dataclasses.replace(svc, clock=lambda: base() + seconds)

@@ -13,8 +13,8 @@ from authsvc import create_app
 from authsvc.policy.examples import EXAMPLES
 from authsvc.settings import Settings
 from tests.database import empty_tables
-from tests.http.admin_flows import AdminBrowser, advance_clock, signed_in_admin
-from tests.http.flows import Browser, audit_rows, problem, services
+from tests.http.admin_flows import AdminBrowser, signed_in_admin
+from tests.http.flows import Browser, advance_clock, audit_rows, problem, services
 from tests.shared import SHARED
 from tests.softauthn import SoftAuthenticator
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from authsvc.encoding import b64url_encode
 from authsvc.trust.anchors import TrustAnchors
-from tests.http.flows import Browser, audit_rows, problem, services, stored_state
+from tests.http.flows import Browser, advance_clock, audit_rows, problem, services, stored_state
 from tests.softauthn import Alg, Attestation, SoftAuthenticator, TestCA
 
 FLAG = AuthenticatorData.FLAG
@@ -87,14 +87,12 @@ def test_untrusted_attestation_is_refused_when_trust_is_required(
 def test_registration_challenge_expires(app: Flask, client: FlaskClient) -> None:
     browser = Browser(client)
     options = browser.registration_options("ada")
-    svc = services(app)
-    later = svc.clock() + svc.settings.challenge_ttl + 1
-    app.extensions["authsvc"] = dataclasses.replace(svc, clock=lambda: later)
+    advance_clock(app, services(app).settings.challenge_ttl + 1)
     response = browser.post(
         "/attestation/result", SoftAuthenticator().create(options, origin=browser.origin)
     )
     problem(response, "challenge_expired")
-    assert stored_state(svc.engine) == ([], [])
+    assert stored_state(services(app).engine) == ([], [])
 
 
 def test_registration_replay_and_missing_options(app: Flask, client: FlaskClient) -> None:
@@ -199,8 +197,7 @@ def test_authentication_challenge_expires_and_is_single_use(
     options = browser.assertion_options("ada")
     body = auth.get(options, origin=browser.origin)
     svc = services(app)
-    later = svc.clock() + svc.settings.challenge_ttl + 1
-    app.extensions["authsvc"] = dataclasses.replace(svc, clock=lambda: later)
+    advance_clock(app, svc.settings.challenge_ttl + 1)
     problem(browser.post("/assertion/result", body), "challenge_expired")
     app.extensions["authsvc"] = svc
     problem(browser.post("/assertion/result", body), "challenge_unknown")
