@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -60,7 +59,7 @@ def refresh_metadata(services: Services, blob: bytes, *, root: TrustAnchors) -> 
         metadata_blobs.store(
             conn,
             blob=blob,
-            sha256=hashlib.sha256(blob).hexdigest(),
+            sha256=verified.sha256,
             no=verified.no,
             next_update=verified.next_update,
             source=f"blob no {verified.no}",
@@ -70,7 +69,7 @@ def refresh_metadata(services: Services, blob: bytes, *, root: TrustAnchors) -> 
             no=verified.no,
             next_update=verified.next_update.isoformat(),
             entries=len(index),
-            sha256=hashlib.sha256(blob).hexdigest(),
+            sha256=verified.sha256,
         )
 
     run_audited(services, "metadata.refresh", CLI, work)
