@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.signin
 	$(BIN)/python -m benchmarks.policy_signin
+	$(BIN)/python -m benchmarks.algorithms
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

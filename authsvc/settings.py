@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from authsvc import algorithms
+
 DEFAULT_DATA_DIR = Path("var")
 #: GlobalSign Root CA - R3, the root FIDO's metadata BLOBs chain to (SHA-256 CB:B5:22:D7:...).
 FIDO_MDS_ROOT = Path(__file__).resolve().parent / "trust" / "roots" / "globalsign-root-r3.pem"
@@ -53,6 +55,16 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _algorithms(env: Mapping[str, str]) -> tuple[int, ...]:
+    names = _list(env, "ALGORITHMS")
+    if not names:
+        return algorithms.DEFAULT
+    try:
+        return algorithms.parse_names(names)
+    except ValueError as exc:
+        raise ConfigError(f"ALGORITHMS: {exc}") from exc
+
+
 def _check_origin(name: str, origin: str) -> str:
     """An origin is scheme://host[:port] with nothing after it, or an Android app origin."""
     if origin.startswith("android:apk-key-hash:"):
@@ -84,6 +96,7 @@ class Settings:
     challenge_ttl: int = 300
     max_body_bytes: int = 64 * 1024
     trust_roots: tuple[Path, ...] = ()
+    algorithms: tuple[int, ...] = algorithms.DEFAULT
     require_trusted_attestation: bool = False
     mds_root: Path = FIDO_MDS_ROOT
     aaguid_names: Path | None = None
@@ -113,6 +126,7 @@ class Settings:
             challenge_ttl=_int(env, "CHALLENGE_TTL", 300, 10, 3600),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 4096, 1024 * 1024),
             trust_roots=tuple(Path(p) for p in _list(env, "TRUST_ROOTS")),
+            algorithms=_algorithms(env),
             require_trusted_attestation=_bool(env, "REQUIRE_TRUSTED_ATTESTATION", False),
             mds_root=Path(env.get("MDS_ROOT", "").strip() or FIDO_MDS_ROOT),
             aaguid_names=Path(names) if (names := env.get("AAGUID_NAMES", "").strip()) else None,
@@ -141,6 +155,15 @@ class Settings:
             raise ConfigError(f"MDS_ROOT: {self.mds_root} is not a file")
         if self.aaguid_names is not None and not self.aaguid_names.is_file():
             raise ConfigError(f"AAGUID_NAMES: {self.aaguid_names} is not a file")
+        if not self.algorithms or any(a not in algorithms.NAMES for a in self.algorithms):
+            raise ConfigError("ALGORITHMS must name supported algorithms")
+        if (
+            algorithms.POST_QUANTUM.intersection(self.algorithms)
+            and not algorithms.ml_dsa_available()
+        ):
+            raise ConfigError(
+                "ALGORITHMS: ML-DSA needs cryptography on an OpenSSL with ML-DSA (3.5 or later)"
+            )
         if len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters")
 

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 VECTORS = SHARED / "vectors"
 MDS = SHARED / "mds"
+#: what a vector without ``algorithms`` was offered: ES256, EdDSA, RS256, PS256
+VECTOR_DEFAULT_ALGORITHMS = (-7, -8, -257, -37)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,12 @@ class Vector:
     def expected(self) -> dict[str, Any]:
         expected: dict[str, Any] = self.data["expected"]
         return expected
+
+    @property
+    def algorithms(self) -> tuple[int, ...]:
+        """The COSE algorithms the RP offered; absent means the four the README names."""
+        offered: list[int] | None = self.data.get("algorithms")
+        return tuple(offered) if offered else VECTOR_DEFAULT_ALGORITHMS
 
     @property
     def trust_roots(self) -> list[str]:

@@ -13,18 +13,23 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from fido2 import cbor
 from fido2.cose import CoseKey
 
+from authsvc import algorithms
 from authsvc.errors import Malformed, SignatureInvalid, UnsupportedAlgorithm
+from authsvc.trust.keys import cose_public_key, key_fits_algorithm
 
-ES256, EDDSA, RS256, PS256 = -7, -8, -257, -37
-#: The algorithms offered in pubKeyCredParams, in order of preference (ES256 first).
-SUPPORTED_ALGORITHMS: tuple[int, ...] = (ES256, EDDSA, RS256, PS256)
-
-_COSE_EC2_P256, _COSE_OKP_ED25519 = 1, 6
 _MIN_RSA_BITS = 2048
+_ECDSA: Mapping[int, ec.ECDSA] = {
+    algorithms.ES256: ec.ECDSA(hashes.SHA256()),
+    algorithms.ES384: ec.ECDSA(hashes.SHA384()),
+    algorithms.ES512: ec.ECDSA(hashes.SHA512()),
+}
+_SHA256 = hashes.SHA256()
+# RFC 8230 §2: PS256 uses MGF1 with SHA-256 and a salt as long as the hash.
+_PSS = padding.PSS(mgf=padding.MGF1(_SHA256), salt_length=padding.PSS.DIGEST_LENGTH)
 
 Verifier = Callable[[bytes, bytes], None]
 
@@ -37,53 +42,39 @@ def cose_algorithm(cose: Mapping[int, Any]) -> int:
 
 
 def build_verifier(cose: Mapping[int, Any]) -> Verifier:
-    """A function ``verify(message, signature)`` raising SignatureInvalid; checks the key."""
+    """A function ``verify(message, signature)`` raising SignatureInvalid; checks the key.
+
+    The key must be one of :data:`authsvc.algorithms.SUPPORTED` and of the type and size its
+    algorithm names (an ES256 key on P-256, an ML-DSA-44 key of 1312 bytes, RSA of at least
+    2048 bits); anything else is refused before it could be stored.
+    """
     alg = cose_algorithm(cose)
+    if alg not in algorithms.NAMES:
+        raise UnsupportedAlgorithm(f"algorithm {alg} is not supported")
+    name = algorithms.name_of(alg)
     try:
-        if alg == ES256:
-            if cose.get(1) != 2 or cose.get(-1) != _COSE_EC2_P256:
-                raise Malformed("ES256 key must be an EC2 key on P-256")
-            ec_key = ec.EllipticCurvePublicKey.from_encoded_point(
-                ec.SECP256R1(), b"\x04" + _coord(cose, -2) + _coord(cose, -3)
-            )
-            ecdsa = ec.ECDSA(hashes.SHA256())
-            return _guard(lambda m, s: ec_key.verify(s, m, ecdsa))
-        if alg == EDDSA:
-            if cose.get(1) != 1 or cose.get(-1) != _COSE_OKP_ED25519:
-                raise Malformed("EdDSA key must be an OKP key on Ed25519")
-            ed_key = ed25519.Ed25519PublicKey.from_public_bytes(_coord(cose, -2))
-            return _guard(lambda m, s: ed_key.verify(s, m))
-        if alg in (RS256, PS256):
-            if cose.get(1) != 3:
-                raise Malformed("RSA key must have kty RSA")
-            n, e = int.from_bytes(_bytes(cose, -1), "big"), int.from_bytes(_bytes(cose, -2), "big")
-            rsa_key = rsa.RSAPublicNumbers(e, n).public_key()
-            if rsa_key.key_size < _MIN_RSA_BITS:
-                raise Malformed("RSA key is shorter than 2048 bits")
-            sha256 = hashes.SHA256()
-            pad: padding.AsymmetricPadding = (
-                padding.PKCS1v15()
-                if alg == RS256
-                else padding.PSS(mgf=padding.MGF1(sha256), salt_length=padding.PSS.DIGEST_LENGTH)
-            )
-            return _guard(lambda m, s: rsa_key.verify(s, m, pad, sha256))
-    except (ValueError, TypeError) as exc:
-        raise Malformed("credential public key is invalid") from exc
-    raise UnsupportedAlgorithm(f"algorithm {alg} is not supported")
-
-
-def _bytes(cose: Mapping[int, Any], label: int) -> bytes:
-    value = cose.get(label)
-    if not isinstance(value, bytes):
-        raise Malformed(f"credential public key parameter {label} is missing")
-    return value
-
-
-def _coord(cose: Mapping[int, Any], label: int) -> bytes:
-    value = _bytes(cose, label)
-    if len(value) != 32:  # P-256 coordinates and Ed25519 keys are both 32 bytes
-        raise Malformed(f"credential public key parameter {label} has the wrong length")
-    return value
+        key = cose_public_key(cose)
+    except ValueError as exc:
+        raise Malformed(f"credential public key is not a valid {name} key") from exc
+    if not key_fits_algorithm(key, alg):
+        raise Malformed(f"credential public key is not a {name} key")
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        ecdsa = _ECDSA[alg]
+        return _guard(lambda m, s: key.verify(s, m, ecdsa))
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < _MIN_RSA_BITS:
+            raise Malformed("RSA key is shorter than 2048 bits")
+        pad = padding.PKCS1v15() if alg == algorithms.RS256 else _PSS
+        return _guard(lambda m, s: key.verify(s, m, pad, _SHA256))
+    if isinstance(
+        key,
+        ed25519.Ed25519PublicKey
+        | mldsa.MLDSA44PublicKey
+        | mldsa.MLDSA65PublicKey
+        | mldsa.MLDSA87PublicKey,
+    ):
+        return _guard(lambda m, s: key.verify(s, m))  # ML-DSA: the empty context, as COSE says
+    raise Malformed(f"credential public key is not a {name} key")  # pragma: no cover
 
 
 def _guard(verify: Callable[[bytes, bytes], None]) -> Verifier:

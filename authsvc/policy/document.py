@@ -24,13 +24,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import fields
 from typing import Final, TypeVar
 
+from authsvc import algorithms
 from authsvc.policy.errors import PolicyInvalid
 from authsvc.policy.model import (
     ATTACHMENT_VALUES,
     KNOWN_MODALITIES,
     MAX_CERTIFICATION_LEVEL,
     SIGN_COUNT_ACTIONS,
-    SUPPORTED_ALGORITHMS,
     USER_VERIFICATION_VALUES,
     Policy,
     unsatisfiable,
@@ -173,13 +173,15 @@ def _modality(item: object) -> str | None:
 def _algorithm(item: object) -> int | None:
     if isinstance(item, bool) or not isinstance(item, int):
         return None
-    return item if item in SUPPORTED_ALGORITHMS else None
+    return item if item in algorithms.NAMES else None
 
 
 _AAGUID_EXPECTED: Final = "a UUID like 'cb69481e-8ff7-4039-93ec-0a2729a154a8'"
 _MODALITY_EXPECTED: Final = "one of " + ", ".join(sorted(KNOWN_MODALITIES))
 _ALGORITHM_EXPECTED: Final = (
-    "a supported COSE algorithm (" + ", ".join(str(a) for a in SUPPORTED_ALGORITHMS) + ")"
+    "a supported COSE algorithm ("
+    + ", ".join(f"{a} {n}" for a, n in algorithms.NAMES.items())
+    + ")"
 )
 
 
@@ -250,7 +252,7 @@ def _read(reader: _Reader, *, name: str, version: int) -> Policy:
             "min_certification_level", 0, 0, MAX_CERTIFICATION_LEVEL
         ),
         allowed_algorithms=reader.optional_members(
-            "allowed_algorithms", _algorithm, len(SUPPORTED_ALGORITHMS), _ALGORITHM_EXPECTED
+            "allowed_algorithms", _algorithm, len(algorithms.NAMES), _ALGORITHM_EXPECTED
         ),
         sign_count_regression=reader.choice("sign_count_regression", SIGN_COUNT_ACTIONS, "reject"),
         step_up_max_age_seconds=reader.integer("step_up_max_age_seconds", 300, *STEP_UP_RANGE),

@@ -24,9 +24,6 @@ USER_VERIFICATION_VALUES: Final[tuple[UserVerification, ...]] = (
 ATTACHMENT_VALUES: Final[tuple[Attachment, ...]] = ("platform", "cross-platform")
 SIGN_COUNT_ACTIONS: Final[tuple[SignCountAction, ...]] = ("reject", "flag", "lock")
 
-#: COSE algorithms the ceremony code can verify, in the order options offer them.
-SUPPORTED_ALGORITHMS: Final = (-7, -8, -257, -37)  # ES256, EdDSA, RS256, PS256
-
 #: The modalities a policy may ask for, named as ``AuthenticatorMetadata`` normalises them.
 #: Metadata may also say "none" or "all", but neither is a way of verifying a
 #: user, so a policy cannot require them; an unknown name is refused so a typo cannot make a

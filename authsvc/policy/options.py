@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from authsvc import algorithms
 from authsvc.policy.model import (
     ATTACHMENT_VALUES,
-    SUPPORTED_ALGORITHMS,
     Attachment,
     Policy,
     UserVerification,
@@ -96,6 +96,7 @@ def tighten_attestation(policy: Policy, requested: str | None) -> AttestationCon
 def registration_hints(
     policy: Policy,
     *,
+    offered: tuple[int, ...] = algorithms.DEFAULT,
     user_verification: str | None = None,
     attachment: str | None = None,
     attestation: str | None = None,
@@ -104,7 +105,10 @@ def registration_hints(
     """What registration options must say under ``policy``, given the caller's requests.
 
     A resident key is "preferred" unless asked otherwise: the policy has no rule for it, and
-    discoverable credentials are what make passkeys work without a username.
+    discoverable credentials are what make passkeys work without a username. ``offered`` is
+    the service's ``ALGORITHMS`` in preference order; the policy's ``allowed_algorithms``
+    narrows it and never adds to it. The result may be empty: the caller must then refuse,
+    since an empty ``pubKeyCredParams`` tells the client to pick ES256 or RS256 itself.
     """
     chosen_attachment = tighten_attachment(policy, attachment)
     allowed = policy.allowed_algorithms
@@ -114,7 +118,7 @@ def registration_hints(
         attestation=tighten_attestation(policy, attestation),
         hints=ATTACHMENT_HINTS[chosen_attachment] if chosen_attachment else (),
         resident_key=next((v for v in _RK_ORDER if v == resident_key), "preferred"),
-        algorithms=tuple(a for a in SUPPORTED_ALGORITHMS if allowed is None or a in allowed),
+        algorithms=tuple(a for a in offered if allowed is None or a in allowed),
     )
 
 

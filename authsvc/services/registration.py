@@ -14,7 +14,8 @@ from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
-from authsvc.errors import ChallengeUnknown, Conflict
+from authsvc.errors import ChallengeUnknown, Conflict, PolicyDenied
+from authsvc.policy.evaluate import ReasonCode
 from authsvc.policy.options import registration_hints
 from authsvc.services.attestation_trust import anchors_for
 from authsvc.services.audited import Subject, finish_ceremony
@@ -66,13 +67,25 @@ def begin_registration(
                 for c in repo.list_credentials(conn, user.id)
             ]
         handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+        policy = policy_for_user(services, conn, user.id if user else None)
         hints = registration_hints(  # the user's group policy can only tighten the request
-            policy_for_user(services, conn, user.id if user else None),
+            policy,
+            offered=settings.algorithms,
             user_verification=request.user_verification,
             attachment=request.attachment,
             attestation="direct" if settings.require_trusted_attestation else request.attestation,
             resident_key=request.resident_key,
         )
+        if not hints.algorithms:
+            raise PolicyDenied(
+                f"policy {policy.name} v{policy.version} allows no algorithm this service offers",
+                reasons=[
+                    {
+                        "code": ReasonCode.ALGORITHM_NOT_ALLOWED.value,
+                        "message": "allowed_algorithms and ALGORITHMS have nothing in common",
+                    }
+                ],
+            )
         pending = services.new_pending(
             CeremonyKind.REGISTRATION,
             caller,

@@ -5,6 +5,10 @@ android-key) or require a particular key type (fido-u2f), and a full ``packed`` 
 must be signed with the algorithm its certificate's key is for. python-fido2 can turn a
 certificate key into COSE but not the reverse, and it asserts on mismatched key types, so
 the comparisons live here, on cryptography key objects, compared as SubjectPublicKeyInfo.
+
+:func:`cose_public_key` is also the one COSE-to-key converter of the credential keys the
+ceremonies verify (:mod:`authsvc.ceremony.keys` builds its verifiers on it), so a key shape
+is accepted or refused the same way at attestation and at sign-in.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-_KTY_OKP, _KTY_EC2, _KTY_RSA = 1, 2, 3
+_KTY_OKP, _KTY_EC2, _KTY_RSA, _KTY_AKP = 1, 2, 3, 7
 _CRV_ED25519 = 6
 _EC2_CURVES: Mapping[int, ec.EllipticCurve] = {
     1: ec.SECP256R1(),
@@ -34,10 +39,22 @@ _EC_ALGORITHMS: Mapping[int, str] = {  # ES* and the fully specified ESP*
     -47: "secp256k1",
 }
 _ED25519_ALGORITHMS = frozenset({-8, -19})  # EdDSA and the fully specified Ed25519
+#: ML-DSA (FIPS 204): an AKP key's parameter set is named only by its algorithm (label 3).
+_ML_DSA: Mapping[
+    int, type[mldsa.MLDSA44PublicKey] | type[mldsa.MLDSA65PublicKey] | type[mldsa.MLDSA87PublicKey]
+] = {
+    -48: mldsa.MLDSA44PublicKey,
+    -49: mldsa.MLDSA65PublicKey,
+    -50: mldsa.MLDSA87PublicKey,
+}
 
 
 def cose_public_key(cose: Mapping[int, Any]) -> PublicKeyTypes:
-    """The cryptography key for an EC2, OKP (Ed25519) or RSA COSE key; ValueError otherwise."""
+    """The cryptography key for an EC2, OKP (Ed25519), RSA or AKP (ML-DSA) COSE key.
+
+    Raises ValueError for any other key or a key that does not parse, including an ML-DSA key
+    when the OpenSSL that cryptography runs on has no ML-DSA.
+    """
     kty = cose.get(1)
     if kty == _KTY_EC2:
         crv = cose.get(-1)
@@ -59,7 +76,20 @@ def cose_public_key(cose: Mapping[int, Any]) -> PublicKeyTypes:
         if not (isinstance(n, bytes) and isinstance(e, bytes)):
             raise ValueError("RSA key without modulus or exponent")
         return rsa.RSAPublicNumbers(int.from_bytes(e, "big"), int.from_bytes(n, "big")).public_key()
+    if kty == _KTY_AKP:
+        return _ml_dsa_key(cose)
     raise ValueError("unsupported COSE key type")
+
+
+def _ml_dsa_key(cose: Mapping[int, Any]) -> PublicKeyTypes:
+    alg, raw = cose.get(3), cose.get(-1)
+    key_type = _ML_DSA.get(alg) if isinstance(alg, int) else None
+    if key_type is None or not isinstance(raw, bytes):
+        raise ValueError("AKP key without an ML-DSA algorithm or its public key bytes")
+    try:
+        return key_type.from_public_bytes(raw)  # checks the length for the parameter set
+    except UnsupportedAlgorithm as exc:
+        raise ValueError("this OpenSSL build has no ML-DSA") from exc
 
 
 def same_public_key(a: PublicKeyTypes, b: PublicKeyTypes) -> bool:
@@ -76,6 +106,8 @@ def key_fits_algorithm(key: PublicKeyTypes, alg: int) -> bool:
         return isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == _EC_ALGORITHMS[alg]
     if alg in _ED25519_ALGORITHMS:
         return isinstance(key, ed25519.Ed25519PublicKey)
+    if alg in _ML_DSA:
+        return isinstance(key, _ML_DSA[alg])
     return False
 
 

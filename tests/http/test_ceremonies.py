@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
+from authsvc import algorithms
 from authsvc.encoding import b64url_encode
 from tests.http.flows import Browser, audit_rows, problem, services, stored_state
 from tests.softauthn import Alg, Attestation, ExcludedCredentialError, SoftAuthenticator, TestCA
@@ -19,7 +19,7 @@ def test_registration_options_have_the_conformance_shape(client: FlaskClient) ->
     assert options["status"] == "ok" and options["errorMessage"] == ""
     assert options["rp"] == {"id": "localhost", "name": "authsvc tests"}
     assert options["user"]["name"] == "ada" and options["user"]["displayName"] == "ada"
-    assert [p["alg"] for p in options["pubKeyCredParams"]] == list(SUPPORTED_ALGORITHMS)
+    assert [p["alg"] for p in options["pubKeyCredParams"]] == list(algorithms.DEFAULT)
     assert options["pubKeyCredParams"][0] == {"type": "public-key", "alg": -7}
     assert len(options["challenge"]) == 43  # 32 bytes, base64url without padding
     assert options["timeout"] == 300_000

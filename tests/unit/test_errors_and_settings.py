@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from authsvc import algorithms
 from authsvc.errors import AuthError, all_error_classes
 from authsvc.settings import ConfigError, Settings
 
@@ -86,11 +87,31 @@ def test_port_changes_the_default_origin(tmp_path: Path) -> None:
         ({"REQUIRE_TRUSTED_ATTESTATION": "maybe"}, "REQUIRE_TRUSTED_ATTESTATION"),
         ({"TRUST_ROOTS": "/no/such/file.pem"}, "TRUST_ROOTS"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"ALGORITHMS": "ES256,RS1"}, "ALGORITHMS: unknown algorithm 'RS1'"),
+        ({"ALGORITHMS": "ES256, es256"}, "ALGORITHMS: algorithm ES256 is listed twice"),
+        ({"ALGORITHMS": "-7"}, "ALGORITHMS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], names: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=names):
         Settings.from_env({"DATA_DIR": str(tmp_path), **env})
+
+
+def test_algorithms_are_named_in_preference_order(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(env).algorithms == (-7, -8, -257, -37)
+    assert Settings.from_env({**env, "ALGORITHMS": " "}).algorithms == (-7, -8, -257, -37)
+    chosen = Settings.from_env({**env, "ALGORITHMS": "ml-dsa-65, ES256,EdDSA , ES512"})
+    assert chosen.algorithms == (-49, -7, -8, -36)
+    every = ",".join(algorithms.NAMES.values())
+    assert Settings.from_env({**env, "ALGORITHMS": every}).algorithms == algorithms.SUPPORTED
+
+
+def test_settings_built_in_code_are_checked_too() -> None:
+    with pytest.raises(ConfigError, match="ALGORITHMS"):
+        Settings(algorithms=()).check()
+    with pytest.raises(ConfigError, match="ALGORITHMS"):
+        Settings(algorithms=(-7, -65535)).check()
 
 
 def test_subdomain_origin_within_the_rp_id(tmp_path: Path) -> None:

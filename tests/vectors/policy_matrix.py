@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authsvc.ceremony.checks import Expectation
-from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS, decode_cose
+from authsvc.ceremony.keys import decode_cose
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.registration import verify_registration
 from authsvc.ceremony.responses import assertion_response, registration_response
@@ -51,7 +51,7 @@ def facts_of(vector: Vector) -> CredentialFacts:
                 rp_id=v["rp_id"],
                 origins=OriginPolicy.of(v["origins"]),
                 user_verification=v["user_verification"],
-                algorithms=SUPPORTED_ALGORITHMS,
+                algorithms=vector.algorithms,
             ),
             anchors=TrustAnchors.from_pem_strings(vector.trust_roots),
             at=vector.at,

@@ -14,7 +14,6 @@ import pytest
 
 from authsvc.ceremony.authentication import StoredCredential, verify_assertion
 from authsvc.ceremony.checks import Expectation, Flags
-from authsvc.ceremony.keys import SUPPORTED_ALGORITHMS
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.registration import verify_registration
 from authsvc.ceremony.responses import assertion_response, registration_response
@@ -24,13 +23,14 @@ from authsvc.trust.anchors import TrustAnchors
 from tests.shared import VECTORS, Vector, load_vectors
 
 
-def _expectation(v: dict[str, Any]) -> Expectation:
+def _expectation(vector: Vector) -> Expectation:
+    v = vector.data
     return Expectation(
         challenge=b64url_decode(v["challenge"], field="challenge"),
         rp_id=v["rp_id"],
         origins=OriginPolicy.of(v["origins"]),
         user_verification=v["user_verification"],
-        algorithms=SUPPORTED_ALGORITHMS,
+        algorithms=vector.algorithms,
     )
 
 
@@ -50,7 +50,7 @@ def _run(vector: Vector) -> dict[str, Any]:
     if v["ceremony"] == "registration":
         reg = verify_registration(
             registration_response(v["response"]),
-            _expectation(v),
+            _expectation(vector),
             anchors=TrustAnchors.from_pem_strings(vector.trust_roots),
             at=vector.at,
             require_trusted=bool(vector.trust_roots),
@@ -70,7 +70,7 @@ def _run(vector: Vector) -> dict[str, Any]:
     response = assertion_response(v["response"])
     result = verify_assertion(
         response,
-        _expectation(v),
+        _expectation(vector),
         StoredCredential(
             credential_id=response.credential_id,
             public_key=b64url_decode(stored["public_key"], field="public_key"),

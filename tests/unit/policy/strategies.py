@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from authsvc.algorithms import SUPPORTED
 from authsvc.policy.facts import COMPROMISED_STATUSES, AuthenticatorMetadata, CredentialFacts
 from authsvc.policy.model import (
     ATTACHMENT_VALUES,
     KNOWN_MODALITIES,
     SIGN_COUNT_ACTIONS,
-    SUPPORTED_ALGORITHMS,
     USER_VERIFICATION_VALUES,
     Policy,
     unsatisfiable,
@@ -19,7 +19,7 @@ from tests.unit.policy.factories import CERTIFIED_FINGERPRINT, NIL, YUBIKEY_5_NF
 # a few fixed AAGUIDs so that policies and facts often meet, plus random ones
 aaguids = st.sampled_from([CERTIFIED_FINGERPRINT, YUBIKEY_5_NFC, NIL]) | st.uuids().map(str)
 modalities = st.sampled_from(sorted(KNOWN_MODALITIES))
-algorithms = st.sampled_from(SUPPORTED_ALGORITHMS)
+algorithms = st.sampled_from(SUPPORTED)
 rates = st.floats(min_value=0.0, max_value=1.0, exclude_min=True, exclude_max=True)
 statuses = st.sampled_from(
     [*sorted(COMPROMISED_STATUSES), "FIDO_CERTIFIED", "FIDO_CERTIFIED_L2", "UPDATE_AVAILABLE"]

@@ -108,7 +108,7 @@ HOSTILE: dict[str, tuple[object, str]] = {
     "step-up short": ({"step_up_max_age_seconds": 9}, "between 10 and 86400"),
     "step-up long": ({"step_up_max_age_seconds": 86_401}, "between 10 and 86400"),
     "unknown algorithm": (
-        {"allowed_algorithms": [-35]},
+        {"allowed_algorithms": [-65535]},
         "allowed_algorithms[0] must be a supported",
     ),
     "repeated algorithm": ({"allowed_algorithms": [-7, -7]}, "allowed_algorithms[1] repeats"),
