@@ -1,10 +1,20 @@
 """Trust anchors: the root certificates an attestation chain may end in, parsed once.
 
 Parsing and vetting the roots is done when the service starts, never per request, so a
-broken or non-CA root file stops start-up with a message naming the file instead of
+broken or unusable root file stops start-up with a message naming the file instead of
 silently making every attestation untrusted. The same roots are also kept as pyOpenSSL
 objects, because :mod:`authsvc.trust.chain` hands them to OpenSSL's path validation and
 converting them on every registration would re-parse them each time.
+
+An anchor is trusted because it is configured, not because of what it says about itself
+(RFC 5280 §6.1.1 takes only its name and key as inputs). So besides a CA certificate
+(basicConstraints cA true), an X.509 v1 certificate is accepted when it is self-signed:
+v1 has no extensions at all, and vendors still ship such roots in FIDO metadata (SoloKeys,
+Crayonic, HYPR, ...). Self-signed is checked, not assumed from equal names, because a v1
+certificate issued by someone else is a leaf that cannot say whether it may issue. Any
+other certificate without cA (a v3 leaf, cA false, a v1 issued by another) is refused:
+such a file is almost always a mistake, and intermediates below an anchor must be CAs
+anyway (:mod:`authsvc.trust.chain` checks that).
 """
 
 from __future__ import annotations
@@ -14,22 +24,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from OpenSSL import crypto
 
 
 @dataclass(frozen=True)
 class TrustAnchors:
-    """An immutable set of CA certificates trusted as chain ends, as given (no checks later)."""
+    """An immutable set of anchors (see the module docstring) trusted as chain ends."""
 
     roots: tuple[x509.Certificate, ...]
     openssl_roots: tuple[crypto.X509, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        converted = []
         for root in self.roots:
-            if not _is_ca(root):
-                raise ValueError(f"trust anchor {root.subject.rfc4514_string()!r} is not a CA")
-        converted = tuple(crypto.X509.from_cryptography(root) for root in self.roots)
-        object.__setattr__(self, "openssl_roots", converted)
+            problem = anchor_problem(root)
+            if problem is not None:
+                raise ValueError(f"trust anchor {problem}")
+            try:
+                converted.append(crypto.X509.from_cryptography(root))
+            except crypto.Error as exc:  # DER that cryptography reads and OpenSSL refuses
+                raise ValueError(
+                    f"trust anchor {_subject(root)} is not readable by OpenSSL"
+                ) from exc
+        object.__setattr__(self, "openssl_roots", tuple(converted))
 
     @classmethod
     def empty(cls) -> TrustAnchors:
@@ -74,22 +92,71 @@ class TrustAnchors:
         return merged
 
 
+def anchor_problem(cert: x509.Certificate) -> str | None:
+    """None if ``cert`` may be an anchor, else why not, starting with its subject.
+
+    Never raises: a certificate whose extensions or names do not parse is refused by reason.
+    """
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return f"{_subject(cert)} has extensions that do not parse"
+    if constraints is not None and constraints.ca:
+        return None
+    if constraints is not None or cert.version is not x509.Version.v1:
+        stated = "no basicConstraints" if constraints is None else "basicConstraints cA false"
+        return f"{_subject(cert)} is not a CA ({stated})"
+    if not is_self_signed(cert):
+        return f"{_subject(cert)} is not a CA (an X.509 v1 certificate that is not self-signed)"
+    return None
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """basicConstraints present, readable and cA true: what RFC 5280 §6.1.4 (k) asks of
+    every certificate between a leaf and its anchor."""
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+    # extensions that do not parse: cryptography reads them lazily, here, and not all of
+    # its errors for them are ValueErrors
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return False
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Issuer is subject and the signature verifies under the certificate's own key.
+
+    False also when cryptography cannot check the signature (SHA-1, an unknown algorithm):
+    without a verified self-signature nothing tells a v1 root from a v1 leaf.
+    """
+    try:
+        if cert.issuer != cert.subject:
+            return False
+        cert.verify_directly_issued_by(cert)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
 def _load_pem(data: bytes, *, source: str) -> list[x509.Certificate]:
     """Parse a PEM bundle, refusing it whole if any block is unusable as an anchor."""
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:  # no PEM block at all, or one that is not a certificate
+    except (ValueError, x509.InvalidVersion) as exc:  # no PEM block, or not a certificate
         raise ValueError(f"{source}: not a PEM certificate or bundle") from exc
     for cert in certs:
-        if not _is_ca(cert):
-            raise ValueError(f"{source}: {cert.subject.rfc4514_string()!r} is not a CA")
+        problem = anchor_problem(cert)
+        if problem is not None:
+            raise ValueError(f"{source}: {problem}")
     return certs
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    """A CA per RFC 5280: basicConstraints present with cA true (malformed counts as not)."""
+def _subject(cert: x509.Certificate) -> str:
+    """The subject for a message, or a placeholder (cryptography parses names lazily)."""
     try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except (x509.ExtensionNotFound, ValueError):
-        return False
-    return constraints.ca
+        return repr(cert.subject.rfc4514_string())
+    except ValueError:
+        return "(a certificate whose subject does not parse)"

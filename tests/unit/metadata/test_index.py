@@ -15,7 +15,7 @@ from authsvc.trust.metadata_index import (
     status_facts,
 )
 from tests.unit.metadata.blobs import Signer, biometric_report, entry, payload
-from tests.unit.trust.builders import T0, issue
+from tests.unit.trust.builders import T0, duplicate_basic_constraints, issue, issue_v1
 
 KEY_ID = "ab" * 20
 
@@ -131,6 +131,24 @@ def test_biometric_entry_is_read_in_full(synthetic: tuple[VerifiedBlob, Metadata
     assert found.roots.roots[0].subject.rfc4514_string() == "CN=Vendor Attestation Root"
 
 
+def test_self_signed_v1_roots_are_kept(signer: Signer) -> None:
+    """A v1 root is an anchor if self-signed; a v1 issued by another and a root whose
+    extensions do not parse (DuplicateExtension, which once escaped the build) are not."""
+    v1_root = issue_v1("Vendor V1 Root")
+    roots = [
+        v1_root.der,
+        issue_v1("Vendor V1 Leaf", issuer=issue("Vendor CA", ca=True)).der,
+        duplicate_basic_constraints("Vendor Broken Root").der,
+    ]
+    entries = [
+        entry("V1 Key", [("FIDO_CERTIFIED", "2023-01-01")], aaguid=aaguid("20"), roots=roots)
+    ]
+    index = index_blob(verify_blob(signer.sign(payload(entries)), root=signer.anchors, at=T0))
+    found = index.by_aaguid(aaguid("20"))
+    assert found is not None
+    assert (found.roots.roots, found.unusable_roots) == ((v1_root.cert,), 2)
+
+
 def test_u2f_entry_by_key_identifier(synthetic: tuple[VerifiedBlob, MetadataIndex]) -> None:
     found = synthetic[1].by_key_identifier(KEY_ID.upper())
     assert found is not None
@@ -238,6 +256,28 @@ def test_attestation_roots_are_anchors(index_122: MetadataIndex) -> None:
         for r in found.roots.roots
     ]
     assert "Yubico U2F Root CA Serial 457200631" in names
+
+
+def test_blob_122_unusable_roots(blob_122: VerifiedBlob, index_122: MetadataIndex) -> None:
+    """46 listed roots were unusable before v1 roots were accepted: 7 DER with trailing
+    bytes, 15 self-signed v1 roots (9 distinct, SoloKeys among them), 24 v3 non-CAs."""
+    indexed = {}
+    for item in blob_122.payload.entries:
+        found = index_122.by_aaguid(str(item.aaguid)) if item.aaguid else None
+        for key in item.attestation_certificate_key_identifiers or ():
+            found = found or index_122.by_key_identifier(key.hex())
+        if found is not None:
+            indexed[id(found)] = found
+    assert sum(found.unusable_roots for found in indexed.values()) == 31
+    v1_roots = [
+        r for found in indexed.values() for r in found.roots.roots if r.version.name == "v1"
+    ]
+    assert len(v1_roots) == 15
+    solo = index_122.by_aaguid("8876631b-d4a0-427f-5773-0ec71c9e0279")
+    assert solo is not None
+    assert solo.metadata.description == "Solo Secp256R1 FIDO2 CTAP2 Authenticator"
+    assert (len(solo.roots), solo.unusable_roots) == (1, 0)
+    assert solo.roots.roots[0].version is x509.Version.v1
 
 
 def test_blob_122_latest_statuses_match_the_readme(blob_122: VerifiedBlob) -> None:

@@ -25,6 +25,7 @@ from fido2.webauthn import AttestationObject, AttestedCredentialData, Authentica
 
 from authsvc.trust.anchors import TrustAnchors
 from authsvc.trust.statement import AttestationOutcome, verify_attestation
+from tests.softauthn.ca import sign_tbs, v1_certificate
 
 #: The fixed "now" of the synthetic certificates: far from the real clock on purpose.
 T0 = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
@@ -106,6 +107,65 @@ def issue(
     for extension in critical:
         builder = builder.add_extension(extension, critical=True)
     return Issued(builder.sign(signer_key, hashes.SHA256()), key)
+
+
+def issue_v1(
+    subject: str | x509.Name,
+    *,
+    issuer: Issued | None = None,
+    signer: Issued | None = None,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    not_before: datetime = T0 - YEAR,
+    not_after: datetime = T0 + YEAR,
+) -> Issued:
+    """An X.509 v1 certificate (no extensions): self-signed without ``issuer``.
+
+    ``signer`` signs in place of the issuer named (default: the issuer, or the subject's
+    own key), for a certificate whose name says one thing and whose signature another.
+    """
+    key = key or p256_key()
+    subject_name = name(subject) if isinstance(subject, str) else subject
+    signing = signer or issuer
+    signer_key = signing.key if signing else key
+    assert isinstance(signer_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    cert = v1_certificate(
+        subject=subject_name,
+        public_key=key.public_key(),
+        signer=signer_key,
+        issuer=issuer.cert.subject if issuer else None,
+        not_before=not_before,
+        not_after=not_after,
+    )
+    return Issued(cert, key)
+
+
+def edited(issued: Issued, old: bytes, new: bytes, *, signer: Issued) -> Issued:
+    """``issued`` with ``old`` replaced by ``new`` (same length) in its TBSCertificate, signed
+    again by ``signer``: DER no builder writes (a duplicated extension, a broken value)."""
+    tbs = issued.cert.tbs_certificate_bytes
+    assert len(old) == len(new) and tbs.count(old) == 1, "edit must be unique, same length"
+    assert isinstance(signer.key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    return Issued(sign_tbs(tbs.replace(old, new), signer.key), issued.key)
+
+
+def duplicate_basic_constraints(subject: str, *, issuer: Issued | None = None) -> Issued:
+    """A CA certificate with basicConstraints twice (its keyUsage OID turned into that of
+    basicConstraints): OpenSSL loads it, cryptography's ``extensions`` raises
+    DuplicateExtension, which is not a ValueError."""
+    usage = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    with_usage = issue(subject, issuer=issuer, ca=True, extensions=[usage])
+    key_usage_oid, basic_constraints_oid = b"\x06\x03\x55\x1d\x0f", b"\x06\x03\x55\x1d\x13"
+    return edited(with_usage, key_usage_oid, basic_constraints_oid, signer=issuer or with_usage)
 
 
 def auth_data(credential_key: Mapping[int, Any]) -> AuthenticatorData:
