@@ -14,10 +14,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
-from fido2 import cbor
 from fido2.cose import CoseKey
 
 from authsvc import algorithms
+from authsvc.ceremony.cbor_input import decode_strict
 from authsvc.errors import Malformed, SignatureInvalid, UnsupportedAlgorithm
 from authsvc.trust.keys import cose_public_key, key_fits_algorithm
 
@@ -90,7 +90,7 @@ def _guard(verify: Callable[[bytes, bytes], None]) -> Verifier:
 def decode_cose(cose_bytes: bytes) -> CoseKey:
     """Parse stored COSE_Key bytes with fido2; raise Malformed if they are not a COSE key."""
     try:
-        decoded = cbor.decode(cose_bytes)
+        decoded = decode_strict(cose_bytes, kind="credential public key")
         if not isinstance(decoded, Mapping):
             raise TypeError("COSE key is not a map")
         return CoseKey.parse(decoded)

@@ -2,9 +2,10 @@
 
 python-fido2 parses client data, authenticator data, attestation objects, CBOR and COSE; it
 signals bad input with whatever builtin exception the parser hit (``ValueError``,
-``KeyError``, ``struct.error``, ``RecursionError`` for deeply nested CBOR, ...). This module
+``KeyError``, ``struct.error``, ``RecursionError`` for deeply nested JSON, ...). This module
 is the one place those become our :class:`~authsvc.errors.Malformed`, so hostile input can
-never surface as a 500.
+never surface as a 500. Every CBOR item is held to :mod:`authsvc.ceremony.cbor_input`'s rules
+(no truncation, trailing bytes, duplicate keys or deep nesting), which fido2 does not check.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fido2 import cbor
 from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
 
+from authsvc.ceremony.cbor_input import decode_strict, scan_authenticator_data
 from authsvc.errors import Malformed
 
 _PARSE_ERRORS = (
@@ -72,8 +73,11 @@ def parse_client_data(raw: bytes) -> ClientData:
 
 
 def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
-    """Parse authenticator data; fido2 rejects short data and trailing bytes."""
-    return _parse("authenticatorData", AuthenticatorData, raw)
+    """Parse authenticator data with fido2, its CBOR walked first and its duplicates refused."""
+    items = scan_authenticator_data(raw)
+    parsed = _parse("authenticatorData", AuthenticatorData, raw)
+    items.check(parsed)
+    return parsed
 
 
 def parse_attestation_object(raw: bytes) -> AttestationObject:
@@ -85,16 +89,17 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
 
 
 def _attestation_object(raw: bytes) -> AttestationObject:
-    top = cbor.decode(raw)
+    top = decode_strict(raw, kind="attestationObject")
     if not isinstance(top, Mapping):
         raise TypeError("attestationObject is not a CBOR map")
     if not isinstance(top.get("fmt"), str) or not isinstance(top.get("attStmt"), Mapping):
         raise TypeError("attestationObject fmt or attStmt has the wrong type")
-    if not isinstance(top.get("authData"), bytes):
+    auth_data = top.get("authData")
+    if not isinstance(auth_data, bytes):
         raise TypeError("attestationObject authData is not a byte string")
-    # fido2's decoder silently shortens a byte string that runs past the end of the input,
-    # so a truncated object can still decode. CTAP2 requires canonical CBOR, whose
-    # re-encoding is byte-identical; anything else (truncated included) is refused.
-    if cbor.encode(top) != raw:
-        raise ValueError("attestationObject is not canonical CBOR")
-    return AttestationObject(raw)
+    items = scan_authenticator_data(auth_data)
+    # fido2 decodes the object again and parses authData inside; decoding is deterministic,
+    # so only authData's own CBOR is left to compare.
+    obj = AttestationObject(raw)
+    items.check(obj.auth_data)
+    return obj

@@ -82,7 +82,8 @@ def verify_registration(
     cred_bytes = bytes(credential)
     return VerifiedRegistration(
         credential_id=bytes(credential.credential_id),
-        public_key=cred_bytes[18 + len(credential.credential_id) :],  # COSE key as received
+        # the COSE key as fido2 re-encoded it (canonical CBOR): the same value as received
+        public_key=cred_bytes[18 + len(credential.credential_id) :],
         algorithm=algorithm,
         sign_count=auth_data.counter,
         aaguid=bytes(credential.aaguid),

@@ -97,7 +97,7 @@ class Credential(Base):
     # The login lookup: the credential id in an assertion finds its row through this index.
     credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True, index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE_Key exactly as received
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE_Key, canonical CBOR
     algorithm: Mapped[int]
     sign_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     aaguid: Mapped[bytes] = mapped_column(LargeBinary(16))
