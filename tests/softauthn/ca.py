@@ -26,6 +26,20 @@ OID_FIDO_AAGUID = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 Leaf = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 
 
+#: keyCertSign and cRLSign: what a CA certificate's keyUsage says
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def _name(*, country: str, org: str, unit: str | None, common: str) -> x509.Name:
     attrs = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, country),
@@ -185,17 +199,7 @@ class TestCA:
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                CA_KEY_USAGE,
                 critical=True,
             )
             .add_extension(ski, critical=False)

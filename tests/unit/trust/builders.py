@@ -25,7 +25,7 @@ from fido2.webauthn import AttestationObject, AttestedCredentialData, Authentica
 
 from authsvc.trust.anchors import TrustAnchors
 from authsvc.trust.statement import AttestationOutcome, verify_attestation
-from tests.softauthn.ca import sign_tbs, v1_certificate
+from tests.softauthn.ca import CA_KEY_USAGE, sign_tbs, v1_certificate
 
 #: The fixed "now" of the synthetic certificates: far from the real clock on purpose.
 T0 = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
@@ -152,17 +152,7 @@ def duplicate_basic_constraints(subject: str, *, issuer: Issued | None = None) -
     """A CA certificate with basicConstraints twice (its keyUsage OID turned into that of
     basicConstraints): OpenSSL loads it, cryptography's ``extensions`` raises
     DuplicateExtension, which is not a ValueError."""
-    usage = x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    usage = CA_KEY_USAGE
     with_usage = issue(subject, issuer=issuer, ca=True, extensions=[usage])
     key_usage_oid, basic_constraints_oid = b"\x06\x03\x55\x1d\x0f", b"\x06\x03\x55\x1d\x13"
     return edited(with_usage, key_usage_oid, basic_constraints_oid, signer=issuer or with_usage)

@@ -11,6 +11,7 @@ from cryptography import x509
 
 from authsvc.trust.anchors import TrustAnchors, anchor_problem
 from tests.shared import MDS
+from tests.softauthn.ca import CA_KEY_USAGE
 from tests.unit.trust.builders import duplicate_basic_constraints, issue, issue_v1
 
 
@@ -130,16 +131,6 @@ def test_extensions_that_do_not_parse_are_refused_by_reason(tmp_path: Path) -> N
 
 def test_key_usage_without_basic_constraints_is_refused() -> None:
     """OpenSSL would accept this as the top of a path (X509_check_ca answers 4); we do not."""
-    usage = x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    usage = CA_KEY_USAGE
     with pytest.raises(ValueError, match=r"is not a CA \(no basicConstraints\)"):
         TrustAnchors((issue("Usage Only Root", ca=None, critical=[usage]).cert,))
