@@ -6,8 +6,6 @@ benchmarks each build the app from a :class:`~authsvc.settings.Settings`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,17 +15,23 @@ from authsvc.settings import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app; ``settings`` default to the environment."""
     from authsvc.services.context import Services  # noqa: PLC0415 - keep import time light
-    from authsvc.web import admin, conformance, health, problems, sessions  # noqa: PLC0415
+    from authsvc.web import (  # noqa: PLC0415
+        account,
+        admin,
+        admin_accounts,
+        conformance,
+        guards,
+        health,
+        limits,
+        problems,
+        sessions,
+    )
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -36,9 +40,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
     app.extensions["authsvc"] = Services.build(settings)
+    guards.init(app)  # first: its before_request hook must run before every other one
     sessions.init(app)
     problems.register(app)
+    # after the guard: a request it refuses (cross-site) must not count against a limit
+    limits.init(app)
     app.register_blueprint(conformance.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_accounts.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     return app

@@ -89,9 +89,16 @@ def admin() -> None:
 
 
 @admin.command("create")
-@click.option("--username", required=True, help="an existing user (register a passkey first)")
+@click.option(
+    "--username",
+    required=True,
+    help="an existing user (register a passkey first), in any case or width",
+)
 def admin_create(username: str) -> None:
-    """Make an existing user an admin: how the first admin comes to be."""
+    """Make an existing user an admin: how the first admin comes to be.
+
+    The username is compared in its RFC 8265 form, as at sign-in: ``ADA`` names ``ada``.
+    """
     from authsvc.errors import AuthError  # noqa: PLC0415
     from authsvc.services.operations import promote_admin  # noqa: PLC0415
 

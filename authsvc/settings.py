@@ -12,13 +12,23 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Final
 from urllib.parse import urlsplit
+
+from limits import parse_many
 
 from authsvc import algorithms
 
 DEFAULT_DATA_DIR = Path("var")
 #: GlobalSign Root CA - R3, the root FIDO's metadata BLOBs chain to (SHA-256 CB:B5:22:D7:...).
 FIDO_MDS_ROOT = Path(__file__).resolve().parent / "trust" / "roots" / "globalsign-root-r3.pem"
+
+
+#: Seconds. An idle timeout under a minute would end sessions between the clicks of one task
+#: (and ``last_seen`` is only written once a minute); a lifetime over 30 days is no longer a
+#: session. The tests configure short ones through Settings directly.
+SESSION_IDLE_RANGE: Final = (60, 86_400)
+SESSION_LIFETIME_RANGE: Final = (300, 30 * 86_400)
 
 
 class ConfigError(ValueError):
@@ -53,6 +63,11 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit in ``limits`` notation; :meth:`Settings.check` parses it."""
+    return env.get(name, "").strip() or default
 
 
 def _algorithms(env: Mapping[str, str]) -> tuple[int, ...]:
@@ -102,6 +117,23 @@ class Settings:
     aaguid_names: Path | None = None
     trusted_proxies: int = 0
     secure_cookies: bool = False
+    #: Rate limits (README "Security model"), in ``limits`` notation ("30/minute;300/hour").
+    #: Per client address: each ceremony endpoint, sign-up, the admin API. Per account *and*
+    #: address: sign-in options, adding passkeys; so a stranger never locks a victim out.
+    rate_limits: bool = True
+    rate_limit_ceremony: str = "30/minute;300/hour"
+    rate_limit_signup: str = "10/hour;50/day"
+    rate_limit_account: str = "10/minute;100/hour"
+    rate_limit_passkeys: str = "10/hour"
+    rate_limit_admin: str = "120/minute;2000/hour"
+    #: failed sign-ins with one credential from one address before each further one waits
+    #: a delay that doubles from ``rate_limit_credential_delay`` up to ``…_delay_max`` seconds
+    rate_limit_credential_failures: int = 5
+    rate_limit_credential_delay: int = 1
+    rate_limit_credential_delay_max: int = 900
+    #: NIST SP 800-63B AAL2: reauthenticate after 30 minutes idle and 12 hours in any case
+    session_idle_timeout: int = 1800
+    session_lifetime: int = 43_200
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,9 +163,22 @@ class Settings:
             mds_root=Path(env.get("MDS_ROOT", "").strip() or FIDO_MDS_ROOT),
             aaguid_names=Path(names) if (names := env.get("AAGUID_NAMES", "").strip()) else None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 10),
+            rate_limits=_bool(env, "RATE_LIMITS", True),
+            rate_limit_ceremony=_rate(env, "RATE_LIMIT_CEREMONY", cls.rate_limit_ceremony),
+            rate_limit_signup=_rate(env, "RATE_LIMIT_SIGNUP", cls.rate_limit_signup),
+            rate_limit_account=_rate(env, "RATE_LIMIT_ACCOUNT", cls.rate_limit_account),
+            rate_limit_passkeys=_rate(env, "RATE_LIMIT_PASSKEYS", cls.rate_limit_passkeys),
+            rate_limit_admin=_rate(env, "RATE_LIMIT_ADMIN", cls.rate_limit_admin),
+            rate_limit_credential_failures=_int(env, "RATE_LIMIT_CREDENTIAL_FAILURES", 5, 1, 1000),
+            rate_limit_credential_delay=_int(env, "RATE_LIMIT_CREDENTIAL_DELAY", 1, 1, 3600),
+            rate_limit_credential_delay_max=_int(
+                env, "RATE_LIMIT_CREDENTIAL_DELAY_MAX", 900, 1, 86_400
+            ),
             secure_cookies=_bool(
                 env, "SECURE_COOKIES", all(o.startswith("https://") for o in origins)
             ),
+            session_idle_timeout=_int(env, "SESSION_IDLE_TIMEOUT", 1800, *SESSION_IDLE_RANGE),
+            session_lifetime=_int(env, "SESSION_LIFETIME", 43_200, *SESSION_LIFETIME_RANGE),
         )
         settings.check()
         return settings
@@ -166,6 +211,44 @@ class Settings:
             )
         if len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters")
+        self._check_sessions()
+        self._check_rate_limits()
+
+    def _check_rate_limits(self) -> None:
+        for name, value in (
+            ("RATE_LIMIT_CEREMONY", self.rate_limit_ceremony),
+            ("RATE_LIMIT_SIGNUP", self.rate_limit_signup),
+            ("RATE_LIMIT_ACCOUNT", self.rate_limit_account),
+            ("RATE_LIMIT_PASSKEYS", self.rate_limit_passkeys),
+            ("RATE_LIMIT_ADMIN", self.rate_limit_admin),
+        ):
+            try:
+                items = parse_many(value)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{name} must be rate limits like '30/minute;300/hour', got {value!r}"
+                ) from exc
+            if any(item.amount < 1 for item in items):
+                raise ConfigError(f"{name} must allow at least 1 request per window")
+        if not 1 <= self.rate_limit_credential_failures <= 1000:
+            raise ConfigError("RATE_LIMIT_CREDENTIAL_FAILURES must be between 1 and 1000")
+        if not 1 <= self.rate_limit_credential_delay <= self.rate_limit_credential_delay_max:
+            raise ConfigError(
+                "RATE_LIMIT_CREDENTIAL_DELAY must be at least 1 and at most "
+                "RATE_LIMIT_CREDENTIAL_DELAY_MAX"
+            )
+        if self.rate_limit_credential_delay_max > 86_400:
+            raise ConfigError("RATE_LIMIT_CREDENTIAL_DELAY_MAX must be at most 86400 seconds")
+
+    def _check_sessions(self) -> None:
+        low, high = SESSION_IDLE_RANGE
+        if not low <= self.session_idle_timeout <= high:
+            raise ConfigError(f"SESSION_IDLE_TIMEOUT must be between {low} and {high} seconds")
+        low, high = SESSION_LIFETIME_RANGE
+        if not low <= self.session_lifetime <= high:
+            raise ConfigError(f"SESSION_LIFETIME must be between {low} and {high} seconds")
+        if self.session_idle_timeout > self.session_lifetime:
+            raise ConfigError("SESSION_IDLE_TIMEOUT must not be longer than SESSION_LIFETIME")
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some values replaced (tests and benchmarks use this)."""

@@ -67,6 +67,7 @@ def signin_rows(tmp: str, number: int) -> list[tuple[str, float, int]]:
         database_url=f"sqlite:///{tmp}/algorithms.db",
         secret_key="benchmark-secret-key-0123456789",
         algorithms=(algorithms.ES256, algorithms.ML_DSA_44),
+        rate_limits=False,  # thousands of sign-ins from one address; signin.py times limits
     )
     upgrade(settings.database_url)
     app = create_app(settings)

@@ -251,6 +251,9 @@ def round_trip_us(settings: Settings) -> float:
     return result
 
 
+_LIMITS = ("rate_limit_ceremony", "rate_limit_signup", "rate_limit_account", "rate_limit_passkeys")
+
+
 def main() -> None:
     number = int(os.environ.get("BENCH_N", "2000"))
     v = load_vector()
@@ -261,8 +264,14 @@ def main() -> None:
             origins=("http://localhost:5000",),
             database_url=f"sqlite:///{tmp}/bench.db",
             secret_key="benchmark-secret-key-0123456789",
+        ).with_changes(  # limits on, as deployed, but never reached: each check is paid
+            **dict.fromkeys(_LIMITS, "1000000/minute")
         )
+        off = base.with_changes(rate_limits=False)
         rows.append(("whole sign-in via WSGI, SQLite", signin_us(base, number // 4)))
+        rows.append(
+            ("whole sign-in via WSGI, SQLite, rate limits off", signin_us(off, number // 4))
+        )
         rows.append(
             (
                 "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
@@ -277,6 +286,12 @@ def main() -> None:
             )
             label = "PostgreSQL + Redis" if pg.redis_url else "PostgreSQL"
             rows.append((f"whole sign-in via WSGI, {label}", signin_us(pg, number // 4)))
+            rows.append(
+                (
+                    f"whole sign-in via WSGI, {label}, rate limits off",
+                    signin_us(pg.with_changes(rate_limits=False), number // 4),
+                )
+            )
             rows.append(("one PostgreSQL round trip (SELECT 1), for scale", round_trip_us(pg)))
     print(f"{'measurement':<56} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
     for name, us in rows:

@@ -23,7 +23,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
-from authsvc.storage.db import create_db_engine, lock_for_migration
+from authsvc.storage.db import create_db_engine, migration_transaction
 from authsvc.storage.models import Base
 
 config = context.config
@@ -75,10 +75,9 @@ def run_migrations_online() -> None:
         return
     engine = create_db_engine(database_url())
     try:
-        with engine.connect() as connection:
+        with migration_transaction(engine) as connection:
             _configure(connection)
-            with context.begin_transaction():
-                lock_for_migration(connection)
+            with context.begin_transaction():  # joins the transaction already begun
                 context.run_migrations()
     finally:
         engine.dispose()

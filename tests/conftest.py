@@ -61,6 +61,9 @@ def settings(database_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
         redis_url=os.environ.get("REDIS_URL") or None,
         redis_prefix=redis_prefix,
         secret_key="test-secret-key-0123456789",
+        # the suites make many requests from one address; tests/http/test_rate_limits*.py
+        # turn limiting on with small limits of their own
+        rate_limits=False,
     )
 
 

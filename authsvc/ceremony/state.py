@@ -9,6 +9,7 @@ many. It is consumed whether the ceremony then passes or fails.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, fields
@@ -29,8 +30,8 @@ class CeremonyKind(StrEnum):
 class PendingCeremony:
     """What the relying party asked for; everything a result is checked against.
 
-    ``binding`` is the random id kept in the caller's signed session cookie: a result is
-    only matched to state created for the same cookie session.
+    ``binding`` names the caller's cookie session (the SHA-256 of its opaque id, never the
+    id): a result is only matched to state created for the same cookie session.
     """
 
     id: str
@@ -81,5 +82,13 @@ def new_challenge() -> bytes:
     return secrets.token_bytes(CHALLENGE_BYTES)
 
 
-def new_ceremony_id() -> str:
-    return secrets.token_urlsafe(24)
+def ceremony_id(kind: CeremonyKind, binding: str) -> str:
+    """The id of ``binding``'s pending ceremony of ``kind``: one per session and kind.
+
+    The cookie holds nothing but the session's opaque id, so the pending ceremony is found
+    from the binding alone: new options replace the session's earlier ones of that kind, as
+    a page reload would, and a result is looked up under its own session's id, so state
+    made for another session is never even read. Consumption stays one atomic ``DELETE …
+    RETURNING`` or ``GETDEL`` on this key.
+    """
+    return hashlib.sha256(f"{kind.value}\x00{binding}".encode()).hexdigest()

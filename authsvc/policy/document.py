@@ -28,8 +28,10 @@ from authsvc import algorithms
 from authsvc.policy.errors import PolicyInvalid
 from authsvc.policy.model import (
     ATTACHMENT_VALUES,
+    DEFAULT_MAX_CREDENTIALS,
     KNOWN_MODALITIES,
     MAX_CERTIFICATION_LEVEL,
+    MAX_CREDENTIALS_RANGE,
     SIGN_COUNT_ACTIONS,
     USER_VERIFICATION_VALUES,
     Policy,
@@ -256,6 +258,9 @@ def _read(reader: _Reader, *, name: str, version: int) -> Policy:
         ),
         sign_count_regression=reader.choice("sign_count_regression", SIGN_COUNT_ACTIONS, "reject"),
         step_up_max_age_seconds=reader.integer("step_up_max_age_seconds", 300, *STEP_UP_RANGE),
+        max_credentials=reader.integer(
+            "max_credentials", DEFAULT_MAX_CREDENTIALS, *MAX_CREDENTIALS_RANGE
+        ),
     )
 
 
@@ -281,4 +286,5 @@ def policy_document(policy: Policy) -> dict[str, object]:
         "allowed_algorithms": None if algorithms is None else sorted(algorithms),
         "sign_count_regression": policy.sign_count_regression,
         "step_up_max_age_seconds": policy.step_up_max_age_seconds,
+        "max_credentials": policy.max_credentials,
     }

@@ -50,6 +50,11 @@ NIL_AAGUID: Final = "00000000-0000-0000-0000-000000000000"
 #: FIDO certification levels: 0 none, 1 = L1 (or plain FIDO_CERTIFIED), ... up to L3.
 MAX_CERTIFICATION_LEVEL: Final = 3
 
+#: How many passkeys one account may hold: enough for every device a person owns, few
+#: enough that a hijacked session cannot bury an account in keys an admin must sort through.
+DEFAULT_MAX_CREDENTIALS: Final = 20
+MAX_CREDENTIALS_RANGE: Final = (1, 100)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
@@ -84,6 +89,8 @@ class Policy:
     sign_count_regression: SignCountAction = "reject"
     #: how recent a user-verified assertion must be for a sensitive action
     step_up_max_age_seconds: int = 300
+    #: how many passkeys (of any status) one account may hold; registering more is refused
+    max_credentials: int = DEFAULT_MAX_CREDENTIALS
 
     @classmethod
     def default(cls) -> Policy:

@@ -1,23 +1,26 @@
 """Admin use cases: every call is authorised, audited in its own transaction, and the
-sensitive ones (policy changes and assignments, membership, roles, credential deletion)
-need a fresh user-verified assertion: a *step-up* within the admin's own policy window.
+sensitive ones (policy changes and assignments, membership, roles, credential status and
+deletion) need a fresh user-verified assertion: a *step-up* within the admin's own policy
+window. An admin cannot change their own role or group, and the last active admin cannot
+be demoted, so the admin API can neither lock itself out nor be loosened from within.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import Connection
 
-from authsvc.errors import Forbidden, Malformed, NotFound, StepUpRequired, Unauthenticated
+from authsvc.errors import AuthError, Conflict, Forbidden, Malformed, NotFound, Unauthenticated
 from authsvc.policy.document import PolicyInvalid, parse_policy, policy_document
 from authsvc.policy.evaluate import evaluate
 from authsvc.policy.model import Policy
+from authsvc.services import sessions
 from authsvc.services.audited import Subject, run_audited
 from authsvc.services.context import Caller, Services
-from authsvc.services.policy import credential_facts, policy_by_id, policy_for_user
+from authsvc.services.policy import credential_facts, policy_by_id
 from authsvc.storage import accounts
 from authsvc.storage import policies as policy_store
 from authsvc.storage.policies import GroupRow, PolicyRow
@@ -42,15 +45,26 @@ def run_admin(
     work: Callable[[Connection, Subject], T],
     *,
     step_up: bool = False,
+    target_user_id: int | None = None,
 ) -> T:
-    """Check the role (and the step-up), run ``work``, audit the call as ``admin.<action>``."""
-    if actor.user_id is None:
-        raise Unauthenticated()
+    """Check the role (and the step-up), run ``work``, audit the call as ``admin.<action>``.
+
+    Every check runs inside the audited transaction, so a refusal (anonymous, not an admin,
+    a change to the admin's own account, a stale step-up, or whatever ``work`` raises) is
+    one audit row with its code, as access-control failures must be logged. The work's
+    writes come after its own checks, so a refusal leaves nothing else behind.
+
+    ``target_user_id`` is the account the call changes: it is named in the audit row, and
+    an admin may not change their own (``forbidden``), so a hijacked admin session cannot
+    loosen the group policy or the role that governs its own step-up.
+    """
 
     def checked(conn: Connection, subject: Subject) -> T:
         subject.actor_user_id = actor.user_id
-        if actor.role != "admin":
-            raise Forbidden("this needs the admin role")
+        subject.user_id = target_user_id
+        _check_admin(actor)
+        if target_user_id is not None and target_user_id == actor.user_id:
+            raise Forbidden("admins cannot change their own account; another admin must")
         if step_up:
             require_step_up(services, conn, actor)
         return work(conn, subject)
@@ -58,12 +72,47 @@ def run_admin(
     return run_audited(services, f"admin.{action}", actor.caller, checked)
 
 
+def _check_admin(actor: Actor) -> None:
+    if actor.user_id is None:
+        raise Unauthenticated()
+    if actor.role != "admin":
+        raise Forbidden("this needs the admin role")
+
+
+def authorize(services: Services, actor: Actor, action: str) -> None:
+    """Refuse, and audit, a caller who is not a signed-in admin.
+
+    The HTTP layer calls this before it reads any of the request, so an anonymous or
+    non-admin caller learns nothing of the admin API's schema from its error messages.
+    An admin passes without a row: the call they make is audited by :func:`run_admin`.
+    """
+    try:
+        _check_admin(actor)
+    except AuthError as exc:
+        refuse(services, actor, action, exc)
+
+
+def refuse(services: Services, actor: Actor, action: str, error: AuthError) -> NoReturn:
+    """Audit a call refused before its use case ran (``admin.<action>``), then raise ``error``.
+
+    Its own transaction holds only the audit row: the refusal changes nothing else.
+    """
+
+    def record(conn: Connection, subject: Subject) -> NoReturn:
+        subject.actor_user_id = actor.user_id
+        raise error
+
+    run_audited(services, f"admin.{action}", actor.caller, record)
+
+
 def require_step_up(services: Services, conn: Connection, actor: Actor) -> None:
-    """Refuse unless the actor verified (UV) within their own policy's step-up window."""
+    """Refuse unless the actor verified (UV) within their own policy's step-up window.
+
+    ``actor.verified_at`` is the acting session's record's last user-verified assertion
+    (see :mod:`authsvc.services.sessions`), the same fact every account change checks.
+    """
     assert actor.user_id is not None  # noqa: S101 - run_admin checked it
-    window = policy_for_user(services, conn, actor.user_id).step_up_max_age_seconds
-    if actor.verified_at is None or services.clock() - actor.verified_at > window:
-        raise StepUpRequired(f"sign in again with user verification (within {window} s) to do this")
+    sessions.require_step_up(services, conn, actor.user_id, actor.verified_at)
 
 
 def parse_checked(document: object, *, name: str, version: int) -> Policy:
@@ -197,23 +246,28 @@ def set_membership(services: Services, actor: Actor, user_id: int, group_name: s
             raise NotFound("no such group")
         before = accounts.user_summary(conn, user_id)
         accounts.set_group(conn, user_id, group.id)
-        subject.user_id = user_id
         subject.detail.update(group=group_name, previous=before.group)
 
-    run_admin(services, actor, "user.group", work, step_up=True)
+    run_admin(services, actor, "user.group", work, step_up=True, target_user_id=user_id)
 
 
 def set_role(services: Services, actor: Actor, user_id: int, role: str) -> None:
-    if role not in accounts.ROLES:
-        raise Malformed(f"role must be one of {', '.join(sorted(accounts.ROLES))}")
+    """Give ``user_id`` a role; ``conflict`` if it would leave no active admin."""
 
     def work(conn: Connection, subject: Subject) -> None:
+        if role not in accounts.ROLES:
+            raise Malformed(f"role must be one of {', '.join(sorted(accounts.ROLES))}")
         before = accounts.user_summary(conn, user_id)
+        if (
+            before.role == "admin"
+            and role != "admin"
+            and not accounts.other_active_admins(conn, user_id)
+        ):
+            raise Conflict("the last active admin cannot be demoted")
         accounts.set_role(conn, user_id, role)
-        subject.user_id = user_id
         subject.detail.update(role=role, previous=before.role)
 
-    run_admin(services, actor, "user.role", work, step_up=True)
+    run_admin(services, actor, "user.role", work, step_up=True, target_user_id=user_id)
 
 
 def set_credential_status(services: Services, actor: Actor, pk: int, status: str) -> None:
@@ -225,12 +279,16 @@ def set_credential_status(services: Services, actor: Actor, pk: int, status: str
         accounts.set_credential_status(conn, pk, status)
         subject.user_id, subject.credential_id = cred.user_id, cred.credential_id
         subject.detail.update(status=status, previous=cred.status)
+        if status != "active":  # a disabled or locked passkey keeps no session signed in
+            sessions.end_credential_sessions(services, conn, pk, subject)
 
-    run_admin(services, actor, "credential.status", work)
+    run_admin(services, actor, "credential.status", work, step_up=True)
 
 
 def delete_credential(services: Services, actor: Actor, pk: int) -> None:
     def work(conn: Connection, subject: Subject) -> None:
+        # ended (and counted) first: on SQL the delete would cascade to them unannounced
+        sessions.end_credential_sessions(services, conn, pk, subject)
         cred = accounts.delete_credential(conn, pk)
         subject.user_id, subject.credential_id = cred.user_id, cred.credential_id
 

@@ -5,6 +5,12 @@ consumption (so the challenge cannot be tried again) and the audit record of the
 with the same ``code`` the caller gets. Its other writes (a new user, a credential) must
 not. So the work runs inside the transaction, writes in savepoints, and the error is
 re-raised only after the commit.
+
+The record's ``origin`` is the clientData origin, and only once the ceremony's own origin
+check has passed it (:meth:`Subject.witnessing`): so it is always one of ``ORIGINS``, never
+text a caller chose. A ceremony that fails earlier, and every event that is no ceremony
+(admin calls, the command line), has none. The request's ``Origin`` header, which anyone
+can set, goes into ``detail`` as ``claimed_origin``, labelled as what it is.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from authsvc.audit.log import AuditEvent, append
+from authsvc.ceremony.origins import OriginPolicy
+from authsvc.ceremony.parsing import ClientData
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
 from authsvc.errors import AuthError, ChallengeUnknown, PolicyDenied
 from authsvc.services.context import Caller, Services
@@ -32,6 +40,28 @@ class Subject:
     credential_id: bytes | None = None
     actor_user_id: int | None = None
     detail: dict[str, object] = field(default_factory=dict)
+    #: the clientData origin (and top origin), set when the origin check passed it
+    verified_origin: str | None = None
+    verified_top_origin: str | None = None
+
+    def witnessing(self, origins: OriginPolicy) -> OriginPolicy:
+        """``origins``, checking as before, that also notes here each origin it accepts.
+
+        Only the ceremony code knows when, in the spec's order, the origin is checked; the
+        audit needs exactly "the check passed", so it watches the check itself rather than
+        repeating it.
+        """
+        return _WitnessedOrigins(origins.origins, origins.top_origins, subject=self)
+
+
+@dataclass(frozen=True, slots=True)
+class _WitnessedOrigins(OriginPolicy):
+    subject: Subject = field(kw_only=True)
+
+    def check(self, client_data: ClientData) -> None:
+        OriginPolicy.check(self, client_data)  # slots=True: zero-argument super() cannot work
+        self.subject.verified_origin = client_data.origin
+        self.subject.verified_top_origin = client_data.top_origin
 
 
 def run_audited(
@@ -50,6 +80,10 @@ def run_audited(
             failure = exc
             if isinstance(exc, PolicyDenied):
                 subject.detail["reasons"] = [r["code"] for r in exc.reasons]
+        if subject.verified_top_origin is not None:
+            subject.detail["top_origin"] = subject.verified_top_origin
+        if caller.claimed_origin is not None:
+            subject.detail["claimed_origin"] = caller.claimed_origin
         append(
             conn,
             AuditEvent(
@@ -59,7 +93,7 @@ def run_audited(
                 user_id=subject.user_id,
                 actor_user_id=subject.actor_user_id,
                 credential_id=subject.credential_id,
-                origin=caller.origin,
+                origin=subject.verified_origin,
                 client_address=caller.client_address,
                 detail=subject.detail or None,
             ),

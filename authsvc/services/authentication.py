@@ -1,8 +1,9 @@
 """Signing in with a passkey: issue request options, then verify the assertion.
 
 A sign-in is one signature verification, a few indexed statements and one transaction:
-consume the challenge, read the credential (joined with its user's handle), compare-and-set
-the sign count, append the audit record.
+consume the challenge, read the credential (joined with its user's handle), check that its
+user is not disabled, compare-and-set the sign count, replace the caller's session record
+(delete by primary key, insert), append the audit record.
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ from authsvc.services.policy import (
     decision_detail,
     enforce,
     policy_by_id,
-    policy_for_user,
 )
-from authsvc.storage import accounts
+from authsvc.services.sessions import (
+    OpenedSession,
+    end_credential_sessions,
+    open_session,
+    publish,
+)
+from authsvc.storage import accounts, user_state
+from authsvc.storage import policies as policy_store
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
+from authsvc.storage.records import SignInCredential
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +58,32 @@ class SignedIn:
     username: str
     credential_id: bytes
     user_verified: bool
+    session: OpenedSession
 
 
 def begin_authentication(
     services: Services, request: AssertionRequest, caller: Caller
 ) -> tuple[str, dict[str, Any]]:
-    """Options for a sign-in; returns (ceremony id, PublicKeyCredentialRequestOptionsJSON)."""
+    """Options for a sign-in; returns (ceremony id, PublicKeyCredentialRequestOptionsJSON).
+
+    A username with no active passkey (unknown, or every passkey disabled) is answered
+    like any other (§14.6.2): its imaginary credentials, the default group's policy, a
+    challenge really stored. Both paths compute the decoys and run the same statements
+    (credential lookup, the default group's policy id, challenge write), so neither the
+    answer nor its time tells whether the account exists.
+    """
     settings = services.settings
     with transaction(services.engine) as conn:
+        # read on every path, used when there is no user (a discoverable sign-in, or no
+        # active passkey): a known username must not be one statement shorter
+        policy_id = policy_store.default_policy_id(conn)
         user_id: int | None = None
-        allow: list[KnownCredential] = []
+        allow: tuple[KnownCredential, ...] = ()
         if request.username is not None:
-            found = repo.sign_in_credentials(conn, request.username)
-            allow = [
-                KnownCredential(c.credential_id, c.transports)
-                for c in found
-                if c.status == "active"
-            ]
-            if not allow:
-                raise CredentialUnknown("no passkey is registered for this username")
-            user_id = found[0].user_id
-            policy = policy_by_id(services, conn, found[0].policy_id)
-        else:  # username-less: the user is unknown until the result, so the default group's
-            policy = policy_for_user(services, conn, None)
+            allow, owner = _allow_list(services, conn, request.username)
+            if owner is not None:
+                user_id, policy_id = owner.user_id, owner.policy_id
+        policy = policy_by_id(services, conn, policy_id)
         hints = authentication_hints(policy, user_verification=request.user_verification)
         pending = services.new_pending(
             CeremonyKind.AUTHENTICATION,
@@ -95,10 +106,38 @@ def begin_authentication(
     return pending.id, options
 
 
+def _allow_list(
+    services: Services, conn: Connection, username: str
+) -> tuple[tuple[KnownCredential, ...], SignInCredential | None]:
+    """The username's active credentials and one of them (user, group policy), or its
+    decoys and no owner.
+
+    The decoys are computed for every username, used or not, so a known one costs what an
+    unknown one does.
+    """
+    decoys = services.decoys.for_username(username)
+    found = repo.sign_in_credentials(conn, username)
+    active = tuple(
+        KnownCredential(c.credential_id, c.transports) for c in found if c.status == "active"
+    )
+    if not active:
+        return decoys, None
+    return active, found[0]
+
+
 def finish_authentication(
-    services: Services, response: AssertionResponse, ceremony_id: str | None, caller: Caller
+    services: Services,
+    response: AssertionResponse,
+    ceremony_id: str | None,
+    caller: Caller,
+    *,
+    user_agent: str | None = None,
 ) -> SignedIn:
-    """Consume the ceremony, verify the assertion, record the use, audit; atomically."""
+    """Consume the ceremony, verify the assertion, record the use, audit; atomically.
+
+    A success signs the caller's session in (or steps it up) under a new id, in the same
+    transaction on SQL; on Redis the record is written right after the commit.
+    """
 
     def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> SignedIn:
         credential = repo.sign_in_credential(conn, response.credential_id)
@@ -107,6 +146,9 @@ def finish_authentication(
         if credential.status != "active":
             raise CredentialUnknown("this credential is disabled")
         subject.user_id = credential.user_id
+        if not user_state.is_active(conn, credential.user_id):
+            subject.detail["user_disabled"] = True
+            raise CredentialUnknown()  # said as for an unknown key: a stranger learns nothing
         policy = policy_by_id(services, conn, credential.policy_id)
         subject.detail.update(decision_detail(policy))
         verified = verify_assertion(
@@ -114,7 +156,7 @@ def finish_authentication(
             Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=services.origins,
+                origins=subject.witnessing(services.origins),
                 user_verification=pending.user_verification,
             ),
             StoredCredential(
@@ -146,14 +188,25 @@ def finish_authentication(
         ):
             raise SignCountRegressed("another sign-in with this credential moved the counter")
         subject.detail["uv"] = verified.user_verified
+        opened = open_session(
+            services,
+            conn,
+            subject,
+            caller=caller,
+            user_agent=user_agent,
+            user_id=credential.user_id,
+            credential_pk=credential.id,
+            user_verified=verified.user_verified,
+        )
         return SignedIn(
             credential.user_id,
             credential.username,
             credential.credential_id,
             verified.user_verified,
+            opened,
         )
 
-    return finish_ceremony(
+    signed_in = finish_ceremony(
         services,
         CeremonyKind.AUTHENTICATION,
         ceremony_id=ceremony_id,
@@ -161,6 +214,8 @@ def finish_authentication(
         credential_id=response.credential_id,
         work=work,
     )
+    publish(services, signed_in.session)
+    return signed_in
 
 
 def _regressed_counter(
@@ -168,11 +223,13 @@ def _regressed_counter(
 ) -> None:
     """A counter that did not grow may mean a cloned authenticator: the policy says what next.
 
-    "lock" disables the credential (the write commits with the audit record of the refused
-    sign-in) and refuses; "flag" marks it for an admin to look at and lets this sign-in on.
+    "lock" disables the credential and ends the sessions it signed in (the writes commit
+    with the audit record of the refused sign-in) and refuses; "flag" marks it for an admin
+    to look at and lets this sign-in on.
     """
     if policy.sign_count_regression == "lock":
         accounts.set_credential_status(conn, credential_pk, "locked")
+        end_credential_sessions(services, conn, credential_pk, subject)
         subject.detail["locked"] = True
         raise SignCountRegressed("the counter did not grow; the credential is now locked")
     accounts.flag_credential(conn, credential_pk, services.now())
@@ -180,7 +237,12 @@ def _regressed_counter(
 
 
 def _allowed(pending: PendingCeremony, user_id: int, response: AssertionResponse) -> bool:
-    """§7.2 steps 5-6: the credential must be one the options allowed, for the expected user."""
-    if pending.user_id is None:
+    """§7.2 steps 5-6: the credential must be one the options allowed, for the expected user.
+
+    Only a discoverable sign-in (no user, no allow list) lets the user handle name the
+    user. Options for a username without an active passkey store its decoys and no user, so
+    no real credential, anyone's, passes here against them.
+    """
+    if pending.user_id is None and not pending.allowed_credentials:
         return True
     return user_id == pending.user_id and response.credential_id in pending.allowed_credentials

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from authsvc.ceremony.origins import OriginPolicy
-from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, ceremony_id, new_challenge
 from authsvc.policy.cache import PolicyCache
+from authsvc.services.decoys import Decoys
 from authsvc.services.metadata import MetadataHolder
 from authsvc.settings import Settings
 from authsvc.storage.challenges import ChallengeStore, make_challenge_store
 from authsvc.storage.db import create_db_engine
+from authsvc.storage.sessions import SessionStore, make_session_store
 from authsvc.trust.anchors import TrustAnchors
 from authsvc.trust.metadata import packaged_roots
 
@@ -26,12 +28,14 @@ class Caller:
     """Who sent a request: recorded in the audit log with every ceremony outcome.
 
     ``binding`` is the random id in the caller's signed session cookie that ceremony state
-    is bound to.
+    is bound to. ``claimed_origin`` is the request's ``Origin`` header: anyone can send any
+    value, so it is audited only as claimed, never as the event's origin (see
+    :mod:`authsvc.services.audited`).
     """
 
     binding: str
     client_address: str | None = None
-    origin: str | None = None
+    claimed_origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Services:
     origins: OriginPolicy
     metadata: MetadataHolder
     format_roots: Mapping[str, TrustAnchors]
+    decoys: Decoys
+    sessions: SessionStore
     policies: PolicyCache = field(default_factory=PolicyCache)
     clock: Callable[[], float] = field(default=time.time)
 
@@ -63,6 +69,13 @@ class Services:
                 names_file=settings.aaguid_names,
             ),
             format_roots=packaged_roots(),
+            decoys=Decoys.from_secret(settings.secret_key),
+            sessions=make_session_store(
+                settings.redis_url,
+                settings.redis_prefix,
+                idle_timeout=settings.session_idle_timeout,
+                lifetime=settings.session_lifetime,
+            ),
         )
 
     def now(self) -> datetime:
@@ -73,7 +86,7 @@ class Services:
     ) -> PendingCeremony:
         """Fresh state for a ceremony: new id and challenge, this RP, this session, the TTL."""
         return PendingCeremony(
-            id=new_ceremony_id(),
+            id=ceremony_id(kind, caller.binding),
             kind=kind,
             challenge=new_challenge(),
             rp_id=self.settings.rp_id,

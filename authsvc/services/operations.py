@@ -17,7 +17,7 @@ from authsvc.trust.anchors import TrustAnchors
 from authsvc.trust.metadata import index_blob, verify_blob
 
 #: The audit log's "who" for commands run on the server itself.
-CLI = Caller(binding="cli", client_address="cli", origin=None)
+CLI = Caller(binding="cli", client_address="cli")
 
 
 def promote_admin(services: Services, username: str) -> int:

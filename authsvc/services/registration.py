@@ -1,4 +1,12 @@
-"""Registering a passkey: issue creation options, then verify and store the credential."""
+"""Registering a passkey: issue creation options, then verify and store the credential.
+
+A new account (sign-up) is signed in by its registration: it just proved possession of
+the new passkey. A passkey added to an existing account is an account change, so it needs
+the account's own live session *and* a fresh user-verified assertion on it (step-up,
+NIST SP 800-63B: binding an authenticator needs authentication at the session's level),
+checked at the options and again at the result; and the account must be under its
+policy's ``max_credentials``, counted with the user's row locked, together with the insert.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +22,23 @@ from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
-from authsvc.errors import ChallengeUnknown, Conflict, PolicyDenied
+from authsvc.errors import ChallengeUnknown, Conflict, PolicyDenied, Unauthenticated
 from authsvc.policy.evaluate import ReasonCode
+from authsvc.policy.model import Policy
 from authsvc.policy.options import registration_hints
 from authsvc.services.attestation_trust import anchors_for
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
 from authsvc.services.policy import decision_detail, enforce, facts, policy_for_user
+from authsvc.services.sessions import (
+    OpenedSession,
+    live_session,
+    open_session,
+    publish,
+    require_step_up,
+)
 from authsvc.storage import repositories as repo
+from authsvc.storage import user_state
 from authsvc.storage.db import transaction
 from authsvc.storage.records import NewCredential
 
@@ -45,29 +62,33 @@ class RegistrationRequest:
 class Registered:
     user_id: int
     credential: VerifiedRegistration
+    #: the new account's session (sign-up); None when a passkey was added to an account
+    session: OpenedSession | None
 
 
 def begin_registration(
-    services: Services, request: RegistrationRequest, caller: Caller, *, signed_in: int | None
+    services: Services, request: RegistrationRequest, caller: Caller
 ) -> tuple[str, dict[str, Any]]:
     """Options for a new passkey; returns (ceremony id, PublicKeyCredentialCreationOptionsJSON).
 
     A username that already exists can only get a new passkey from a session signed in as
-    that user: otherwise anyone could add their own key to someone else's account.
+    that user (otherwise anyone could add their own key to someone else's account), with a
+    fresh step-up, and while the account is under its passkey cap.
     """
     settings = services.settings
     with transaction(services.engine) as conn:
         user = repo.get_user_by_username(conn, request.username)
         exclude: list[KnownCredential] = []
-        if user is not None:
-            if user.id != signed_in:
-                raise Conflict("this username is taken; sign in to add a passkey to it")
-            exclude = [
-                KnownCredential(c.credential_id, c.transports)
-                for c in repo.list_credentials(conn, user.id)
-            ]
-        handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
         policy = policy_for_user(services, conn, user.id if user else None)
+        if user is not None:
+            session = live_session(services, conn, caller.binding)
+            if session is None or session.user_id != user.id:
+                raise Conflict("this username is taken; sign in to add a passkey to it")
+            require_step_up(services, conn, user.id, session.verified_at)
+            existing = repo.list_credentials(conn, user.id)
+            _check_cap(policy, len(existing))
+            exclude = [KnownCredential(c.credential_id, c.transports) for c in existing]
+        handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
         hints = registration_hints(  # the user's group policy can only tighten the request
             policy,
             offered=settings.algorithms,
@@ -123,23 +144,53 @@ def begin_registration(
     return pending.id, options
 
 
+def _check_cap(policy: Policy, credentials: int) -> None:
+    if credentials >= policy.max_credentials:
+        raise Conflict(
+            f"this account has {credentials} passkeys; policy {policy.name} allows "
+            f"{policy.max_credentials}: remove one first"
+        )
+
+
+def _check_session(
+    services: Services, conn: Connection, caller: Caller, pending: PendingCeremony
+) -> None:
+    """Adding to an existing account: the session that asked must still be live, stepped up."""
+    assert pending.user_id is not None  # noqa: S101 - only called for an existing account
+    session = live_session(services, conn, caller.binding)
+    if session is None or session.user_id != pending.user_id:
+        raise Unauthenticated("the session that asked for these options has ended")
+    require_step_up(services, conn, pending.user_id, session.verified_at)
+
+
 def finish_registration(
-    services: Services, response: RegistrationResponse, ceremony_id: str | None, caller: Caller
+    services: Services,
+    response: RegistrationResponse,
+    ceremony_id: str | None,
+    caller: Caller,
+    *,
+    user_agent: str | None = None,
 ) -> Registered:
-    """Consume the ceremony, verify the response, store user + credential, audit; atomically."""
+    """Consume the ceremony, verify the response, store user + credential, audit; atomically.
+
+    A sign-up also signs the caller's session in as the new account, with UV as the
+    registration performed it (on Redis, right after the commit).
+    """
 
     credential_data = response.attestation.auth_data.credential_data
     aaguid = str(credential_data.aaguid) if credential_data else ""
 
     def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> Registered:
         subject.detail["username"] = pending.username
+        if pending.user_id is not None:
+            _check_session(services, conn, caller, pending)
         anchors, key_id = anchors_for(services, response.attestation, aaguid)
         verified = verify_registration(
             response,
             Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=services.origins,
+                origins=subject.witnessing(services.origins),
                 user_verification=pending.user_verification,
                 algorithms=pending.algorithms,
             ),
@@ -165,13 +216,28 @@ def finish_registration(
             user_verified=verified.flags.uv,
         )
         enforce(policy, registering, ceremony="registration")
-        with conn.begin_nested():  # user and credential are stored together or not at all
+        with conn.begin_nested():  # user, credential and session: all or none
             user_id = pending.user_id or _create_user(conn, pending, services)
             subject.user_id = user_id
-            repo.add_credential(conn, _new_credential(user_id, verified, key_id, services))
-        return Registered(user_id=user_id, credential=verified)
+            _check_cap(policy, user_state.credential_count(conn, user_id))
+            pk = repo.add_credential(conn, _new_credential(user_id, verified, key_id, services))
+            opened = (
+                None
+                if pending.user_id is not None
+                else open_session(
+                    services,
+                    conn,
+                    subject,
+                    caller=caller,
+                    user_agent=user_agent,
+                    user_id=user_id,
+                    credential_pk=pk,
+                    user_verified=verified.flags.uv,
+                )
+            )
+        return Registered(user_id=user_id, credential=verified, session=opened)
 
-    return finish_ceremony(
+    registered = finish_ceremony(
         services,
         CeremonyKind.REGISTRATION,
         ceremony_id=ceremony_id,
@@ -179,6 +245,8 @@ def finish_registration(
         credential_id=response.credential_id,
         work=work,
     )
+    publish(services, registered.session)
+    return registered
 
 
 def _create_user(conn: Connection, pending: PendingCeremony, services: Services) -> int:

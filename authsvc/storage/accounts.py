@@ -2,6 +2,9 @@
 
 Kept apart from :mod:`authsvc.storage.repositories`, which holds the ceremonies' own
 statements: these run only behind the admin API, never on a sign-in.
+
+The last-admin rule (:func:`other_active_admins`) locks what it counts: ``FOR UPDATE`` on
+PostgreSQL; on SQLite every writing transaction already runs alone (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from authsvc.storage.models import credentials, groups, users
 from authsvc.storage.policies import DEFAULT_GROUP_ID
 from authsvc.storage.records import CredentialRecord
 from authsvc.storage.repositories import CREDENTIAL_COLUMNS, credential_record
+from authsvc.usernames import canonical
 
 ROLES = frozenset({"user", "admin"})
 CREDENTIAL_STATUSES = frozenset({"active", "disabled", "locked"})
@@ -28,6 +32,7 @@ class UserSummary:
     username: str
     display_name: str
     role: str
+    status: str  # active / disabled
     group: str
     credentials: int
     created_at: datetime
@@ -43,6 +48,7 @@ _USERS = select(
     users.c.username,
     users.c.display_name,
     users.c.role,
+    users.c.status,
     groups.c.name.label("group"),
     _CREDENTIAL_COUNT.label("credentials"),
     users.c.created_at,
@@ -55,6 +61,7 @@ def _summary(row: Any) -> UserSummary:
         username=row.username,
         display_name=row.display_name,
         role=row.role,
+        status=row.status,
         group=row.group,
         credentials=row.credentials,
         created_at=row.created_at,
@@ -74,8 +81,28 @@ def user_summary(conn: Connection, user_id: int) -> UserSummary:
 
 
 def user_by_username(conn: Connection, username: str) -> UserSummary | None:
-    row = conn.execute(_USERS.where(users.c.username == username)).one_or_none()
+    """The user with this username in canonical form (``FOLD-x`` finds ``fold-x``)."""
+    found = _USERS.where(users.c.username_canonical == canonical(username))
+    row = conn.execute(found).one_or_none()
     return None if row is None else _summary(row)
+
+
+def other_active_admins(conn: Connection, user_id: int) -> int:
+    """How many active admins there are besides ``user_id``, with every admin row locked.
+
+    Call it in the transaction that demotes or disables ``user_id``, before the change:
+    the count and the change are then one decision. Two admins demoting each other at once
+    queue on the locks (taken in id order, so they cannot deadlock), and the second one,
+    re-reading after the first commits, sees one admin fewer and is refused. A disabled
+    admin can sign nothing in, so it does not count as remaining.
+    """
+    rows = conn.execute(
+        select(users.c.id)
+        .where(users.c.role == "admin", users.c.status == "active")
+        .order_by(users.c.id)
+        .with_for_update()
+    )
+    return sum(1 for row in rows if row.id != user_id)
 
 
 def set_role(conn: Connection, user_id: int, role: str) -> None:

@@ -10,6 +10,11 @@ from a single atomic command, never a read followed by a delete:
 * Redis: ``GETDEL``. It does not take part in the SQL transaction; a consumed challenge
   stays consumed even if the ceremony's transaction then rolls back, which is the safe way.
 
+A ceremony's id is derived from its session and kind (see
+:func:`~authsvc.ceremony.state.ceremony_id`), so :meth:`ChallengeStore.put` *replaces* that
+session's earlier state of the same kind: one upsert (``INSERT … ON CONFLICT DO UPDATE``) or
+one Redis ``SET``.
+
 Expiry is enforced by :meth:`PendingCeremony.check_usable` against ``expires_at``, not by
 the store. Both stores keep state for ``EXPIRED_GRACE`` seconds past its expiry, so a late
 answer is told "challenge_expired" rather than "challenge_unknown", then drop it.
@@ -21,9 +26,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert
+from sqlalchemy import Connection, Engine, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
 
 from authsvc.ceremony.state import PendingCeremony
 from authsvc.errors import Unavailable
@@ -37,14 +43,30 @@ if TYPE_CHECKING:
 EXPIRED_GRACE: Final = 60.0
 SWEEP_INTERVAL: Final = 60.0
 
-_INSERT: Final = Prepared(
-    insert(challenges).values(
-        id=bindparam("b_id"),
-        kind=bindparam("b_kind"),
-        expires_at=bindparam("b_expires_at"),
-        data=bindparam("b_data"),
-    )
-)
+_VALUES: Final[dict[str, Any]] = {
+    "id": bindparam("b_id"),
+    "kind": bindparam("b_kind"),
+    "expires_at": bindparam("b_expires_at"),
+    "data": bindparam("b_data"),
+}
+_REPLACED: Final = ("kind", "expires_at", "data")
+_PG_INSERT: Final = postgresql.insert(challenges).values(_VALUES)
+_SQLITE_INSERT: Final = sqlite.insert(challenges).values(_VALUES)
+# Both dialects spell the upsert alike; each needs its own construct to render it.
+_UPSERT: Final = {
+    "postgresql": Prepared(
+        _PG_INSERT.on_conflict_do_update(
+            index_elements=[challenges.c.id],
+            set_={name: _PG_INSERT.excluded[name] for name in _REPLACED},
+        )
+    ),
+    "sqlite": Prepared(
+        _SQLITE_INSERT.on_conflict_do_update(
+            index_elements=[challenges.c.id],
+            set_={name: _SQLITE_INSERT.excluded[name] for name in _REPLACED},
+        )
+    ),
+}
 _CONSUME: Final = Prepared(
     delete(challenges).where(challenges.c.id == bindparam("b_id")).returning(challenges.c.data)
 )
@@ -55,7 +77,7 @@ class ChallengeStore(Protocol):
     """Pending ceremony state, handed out exactly once."""
 
     def put(self, pending: PendingCeremony, conn: Connection | None = None) -> None:
-        """Keep ``pending`` until it is consumed or expires.
+        """Keep ``pending`` until it is consumed or expires, replacing state of the same id.
 
         The SQL store writes in ``conn``'s transaction when given (so issuing options costs
         one transaction), else in its own; Redis ignores ``conn``.
@@ -94,7 +116,7 @@ class SqlChallengeStore:
 
     def _insert(self, conn: Connection, pending: PendingCeremony) -> None:
         now = self._clock()
-        _INSERT.execute(
+        _UPSERT[conn.dialect.name].execute(
             conn,
             {
                 "b_id": pending.id,

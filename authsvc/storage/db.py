@@ -158,9 +158,40 @@ def upgrade(target: Engine | str | URL, revision: str = "head") -> None:
     """
     engine = target if isinstance(target, Engine) else create_db_engine(target)
     try:
-        with _ALEMBIC_IN_PROCESS, transaction(engine) as conn:
-            lock_for_migration(conn)
+        with _ALEMBIC_IN_PROCESS, migration_transaction(engine) as conn:
             command.upgrade(alembic_config(conn), revision)
+    except BACKEND_DOWN as exc:
+        raise Unavailable() from exc
     finally:
         if engine is not target:
             engine.dispose()
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction for running revisions, holding the migration lock.
+
+    On SQLite, Alembic's batch mode changes a table by copying it, dropping the original
+    and renaming the copy. With ``foreign_keys`` on (as every connection of ours has it),
+    that DROP cascades: rebuilding ``users`` deleted every credential. SQLite's documented
+    procedure (https://sqlite.org/lang_altertable.html) is to turn foreign keys off outside
+    the transaction (the PRAGMA is a no-op inside one), check them before committing, and
+    turn them back on, which is what this does; revisions need no workaround of their own.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        # straight to the driver: a statement through ``conn`` would begin the transaction
+        driver: Any = conn.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                lock_for_migration(conn)
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")

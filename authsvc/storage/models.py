@@ -80,7 +80,11 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    # As typed by the registration that made the account: what is shown, never compared.
+    username: Mapped[str] = mapped_column(String(64))
+    # Its RFC 8265 UsernameCaseMapped form (authsvc.usernames): every lookup and the unique
+    # constraint use this, so look-alikes (Fold-x, FOLD-x, a full-width F) are one name.
+    username_canonical: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     # WebAuthn user.id: random, never the username, so it reveals nothing about the user.
     user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
@@ -88,6 +92,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     # No group means the built-in default group (id 1), whose policy applies.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    # active / disabled: a disabled user cannot sign in and has no live session.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
 
 
 class Credential(Base):
@@ -131,6 +137,31 @@ class Challenge(Base):
     # Epoch seconds (double precision), so the sweep is one indexed range delete.
     expires_at: Mapped[float] = mapped_column(Double, index=True)
     data: Mapped[str] = mapped_column(Text)  # PendingCeremony.to_json()
+
+
+class WebSession(Base):
+    """A signed-in browser session; the cookie holds the id, this table only its SHA-256.
+
+    Only sign-ins make rows (an anonymous visitor's cookie id binds ceremonies without
+    one), so the table is as large as the number of signed-in sessions. Times are epoch
+    seconds (double precision), compared with the service clock like ``challenges``.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the credential (credentials.id) that signed the session in: ending it ends the session
+    credential_pk: Mapped[int] = mapped_column(
+        ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+    )
+    user_verified: Mapped[bool]  # whether the sign-in performed user verification
+    signed_in_at: Mapped[float] = mapped_column(Double)
+    verified_at: Mapped[float | None] = mapped_column(Double)  # last UV assertion (step-up)
+    last_seen_at: Mapped[float] = mapped_column(Double)  # written at most once a minute
+    expires_at: Mapped[float] = mapped_column(Double, index=True)  # the absolute lifetime
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
 
 
 class AuditEvent(Base):
@@ -214,11 +245,27 @@ class MetadataBlob(Base):
     blob: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class RateLimitCounter(Base):
+    """One rate-limit counter of the embedded limiter storage (``authsvc.storage.rate_limits``).
+
+    ``id`` is the limiter's key (a limit, a window and whom it counts); rows live at most two
+    windows and are swept by one indexed range delete on ``expires_at`` (epoch seconds).
+    """
+
+    __tablename__ = "rate_limits"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+
+
 users: Final = cast(Table, User.__table__)
 credentials: Final = cast(Table, Credential.__table__)
 challenges: Final = cast(Table, Challenge.__table__)
+web_sessions: Final = cast(Table, WebSession.__table__)
 audit_events: Final = cast(Table, AuditEvent.__table__)
 audit_head: Final = cast(Table, AuditHead.__table__)
 policies: Final = cast(Table, Policy.__table__)
 groups: Final = cast(Table, Group.__table__)
 metadata_blobs: Final = cast(Table, MetadataBlob.__table__)
+rate_limits: Final = cast(Table, RateLimitCounter.__table__)

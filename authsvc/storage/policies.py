@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from authsvc.errors import Conflict, NotFound
 from authsvc.storage.models import groups, policies, users
+from authsvc.storage.prepared import Prepared
 
 DEFAULT_GROUP_ID: Final = 1
 
@@ -194,6 +195,20 @@ def groups_following(conn: Connection, policy_name: str) -> list[int]:
         .where(policies.c.name == policy_name)
     )
     return [r.id for r in rows]
+
+
+# Every sign-in's options read it, on every path alike: run through Prepared.
+_DEFAULT_POLICY_ID: Final = Prepared(
+    select(groups.c.policy_id).where(groups.c.id == DEFAULT_GROUP_ID)
+)
+
+
+def default_policy_id(conn: Connection) -> int:
+    """The current policy row of the default group (which the migration creates)."""
+    row = _DEFAULT_POLICY_ID.fetchone(conn, {})
+    if row is None:  # pragma: no cover - the default group is never deleted
+        raise LookupError("the default group is missing")
+    return int(row[0])
 
 
 def policy_id_for_user(conn: Connection, user_id: int | None) -> int:

@@ -8,6 +8,10 @@ reuses their compiled form, and the sign-in path costs one indexed SELECT and on
 A uniqueness clash is turned into the domain error inside a SAVEPOINT: on PostgreSQL a
 failed statement would otherwise poison the whole transaction, and the caller still has to
 commit the consumed challenge and the audit record of the failure.
+
+Usernames are looked up, and kept unique, by their RFC 8265 canonical form
+(:func:`authsvc.usernames.canonical`), which these functions compute from whatever form
+they are given: no caller can compare the typed form by mistake.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from authsvc.storage.records import (
     SignInCredential,
     UserRecord,
 )
+from authsvc.usernames import canonical
 
 _USER_COLUMNS: Final = (
     users.c.id,
@@ -42,13 +47,13 @@ _USER_COLUMNS: Final = (
 )
 _GET_USER: Final = select(*_USER_COLUMNS).where(users.c.id == bindparam("b_id"))
 _GET_USER_BY_USERNAME: Final = select(*_USER_COLUMNS).where(
-    users.c.username == bindparam("b_username")
+    users.c.username_canonical == bindparam("b_canonical")
 )
 _USER_TAKEN: Final = (
     select(users.c.id)
     .where(
         or_(
-            users.c.username == bindparam("b_username"),
+            users.c.username_canonical == bindparam("b_canonical"),
             users.c.user_handle == bindparam("b_handle"),
         )
     )
@@ -119,7 +124,9 @@ _SIGN_IN_BY_ID: Final = Prepared(
     _SIGN_IN_COLUMNS.where(credentials.c.credential_id == bindparam("b_credential_id"))
 )
 _SIGN_IN_BY_USERNAME: Final = Prepared(
-    _SIGN_IN_COLUMNS.where(users.c.username == bindparam("b_username")).order_by(credentials.c.id)
+    _SIGN_IN_COLUMNS.where(users.c.username_canonical == bindparam("b_canonical")).order_by(
+        credentials.c.id
+    )
 )
 _CREDENTIAL_EXISTS: Final = select(credentials.c.id).where(
     credentials.c.credential_id == bindparam("b_credential_id")
@@ -144,7 +151,11 @@ def get_user(conn: Connection, user_id: int) -> UserRecord | None:
 
 
 def get_user_by_username(conn: Connection, username: str) -> UserRecord | None:
-    row = conn.execute(_GET_USER_BY_USERNAME, {"b_username": username}).one_or_none()
+    """The user whose username is the same as ``username`` in canonical form, if any.
+
+    Raises :class:`~authsvc.errors.Malformed` for a string that is no username at all.
+    """
+    row = conn.execute(_GET_USER_BY_USERNAME, {"b_canonical": canonical(username)}).one_or_none()
     return None if row is None else _user(row)
 
 
@@ -158,10 +169,14 @@ def create_user(
 ) -> UserRecord:
     """Insert a user; raise :class:`Conflict` if the username or user handle is taken.
 
-    On a clash only the savepoint is rolled back; the caller's transaction goes on.
+    ``username`` is kept as given (it is what is shown); it is taken if any user has the
+    same canonical form. On a clash only the savepoint is rolled back; the caller's
+    transaction goes on.
     """
+    username_canonical = canonical(username)
     values = {
         "username": username,
+        "username_canonical": username_canonical,
         "display_name": display_name,
         "user_handle": user_handle,
         "created_at": created_at,
@@ -170,7 +185,9 @@ def create_user(
         with conn.begin_nested():
             row = conn.execute(_INSERT_USER, values).one()
     except IntegrityError as exc:
-        taken = conn.execute(_USER_TAKEN, {"b_username": username, "b_handle": user_handle})
+        taken = conn.execute(
+            _USER_TAKEN, {"b_canonical": username_canonical, "b_handle": user_handle}
+        )
         if taken.first() is not None:
             raise Conflict("this username is already registered") from exc
         raise
@@ -196,8 +213,8 @@ def sign_in_credential(conn: Connection, credential_id: bytes) -> SignInCredenti
 
 
 def sign_in_credentials(conn: Connection, username: str) -> list[SignInCredential]:
-    """A user's credentials by username, in one statement (username-first sign-in options)."""
-    cursor = _SIGN_IN_BY_USERNAME.execute(conn, {"b_username": username})
+    """A user's credentials by username (canonical form), in one statement (sign-in options)."""
+    cursor = _SIGN_IN_BY_USERNAME.execute(conn, {"b_canonical": canonical(username)})
     return [_sign_in(row) for row in cursor.fetchall()]
 
 

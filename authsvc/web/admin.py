@@ -1,21 +1,24 @@
 """``/api/v1/admin``: users, groups, policies, credentials, the audit log, metadata status.
 
-Each handler only translates: the JSON body is checked here (unknown members refused,
-types and sizes checked), the use case in :mod:`authsvc.services.admin` authorises, runs
-and audits it. The signed-in web session is the admin's identity; its ``uv_at`` (set by a
-user-verified sign-in) is what step-up checks.
+Each handler only translates. :func:`~authsvc.web.admin_calls.admin_route` authorises the
+caller before anything of the request is read, then runs the route's parse function (path,
+query, body to typed values; every refusal audited); the use case in
+:mod:`authsvc.services.admin` authorises again, runs and audits the call in one
+transaction. The signed-in web session is the admin's identity; its server-side record's
+last user-verified assertion is what step-up checks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fido2.webauthn import Aaguid
-from flask import Blueprint, Response, jsonify, request
-from flask_login import current_user
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import Connection
 
 from authsvc.audit.chain import query as audit_query
 from authsvc.audit.chain import verify_chain
@@ -26,64 +29,40 @@ from authsvc.services.admin import Actor
 from authsvc.storage import accounts
 from authsvc.storage import policies as policy_store
 from authsvc.storage.records import CredentialRecord
-from authsvc.web import schemas
-from authsvc.web.sessions import caller, services, verified_at
+from authsvc.web.admin_calls import (
+    MAX_ID,
+    admin_route,
+    choice,
+    integer,
+    moment,
+    name,
+    optional_id,
+    path_id,
+)
+from authsvc.web.sessions import services
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _MAX_PAGE = 500
-_MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one cannot exist
+_MAX_SEQ = 2**62
+_EVENT = re.compile(r"[a-z._]{1,64}", re.ASCII)
+T = TypeVar("T")
 
 
-def _actor() -> Actor:
-    if not current_user.is_authenticated:
-        return Actor(None, None, None, caller())
-    return Actor(int(current_user.get_id()), current_user.role, verified_at(), caller())
+def _nothing() -> None:
+    """The parse function of a route that takes no input."""
 
 
-def _body(*, allowed: frozenset[str], required: frozenset[str] = frozenset()) -> Mapping[str, Any]:
-    body = schemas.json_body(request)
-    unknown = set(body) - allowed
-    if unknown:
-        raise Malformed(f"unknown members: {', '.join(sorted(unknown))}")
-    missing = required - set(body)
-    if missing:
-        raise Malformed(f"missing members: {', '.join(sorted(missing))}")
-    return body
+def _read(actor: Actor, action: str, fn: Callable[[Connection], T]) -> T:
+    """Run a read-only admin call: authorised and audited like every other."""
+    return admin.run_admin(services(), actor, action, lambda conn, _: fn(conn))
 
 
-def _name(value: object, field: str) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise Malformed(f"{field} must be 1-64 of a-z, 0-9, '.', '_', '-' (starting alphanumeric)")
-    return value
-
-
-def _int_arg(name: str, default: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 0 <= int(raw) <= high:
-        raise Malformed(f"{name} must be a whole number from 0 to {high}")
-    return int(raw)
-
-
-def _optional_id(name: str) -> int | None:
-    raw = request.args.get(name)
-    return None if raw is None else _int_arg(name, 0, _MAX_ID)
-
-
-def _time_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise Malformed(f"{name} must be an ISO 8601 time with a zone") from exc
-    if moment.tzinfo is None:
-        raise Malformed(f"{name} must be an ISO 8601 time with a zone")
-    return moment
+def _page(after: str | None, limit: str | None) -> tuple[int, int]:
+    return (
+        integer(after, "after", default=0, low=0, high=MAX_ID),
+        integer(limit, "limit", default=100, low=1, high=_MAX_PAGE),
+    )
 
 
 def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
@@ -114,15 +93,10 @@ def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
     }
 
 
-def _read(action: str, fn: Any) -> Any:
-    """Run a read-only admin call: authorised and audited like every other."""
-    return admin.run_admin(services(), _actor(), action, lambda conn, _: fn(conn))
-
-
-@bp.get("/users")
-def list_users() -> Response:
-    after, limit = _int_arg("after", 0, _MAX_ID), _int_arg("limit", 100, _MAX_PAGE)
-    found = _read("user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit))
+@admin_route(bp, "GET", "/users", "user.list", _page)
+def list_users(actor: Actor, page: tuple[int, int]) -> Response:
+    after, limit = page
+    found = _read(actor, "user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit))
     return jsonify(
         {
             "users": [
@@ -131,6 +105,7 @@ def list_users() -> Response:
                     "username": u.username,
                     "displayName": u.display_name,
                     "role": u.role,
+                    "status": u.status,
                     "group": u.group,
                     "credentials": u.credentials,
                     "createdAt": u.created_at.isoformat(),
@@ -141,67 +116,96 @@ def list_users() -> Response:
     )
 
 
-@bp.put("/users/<int(min=1, max=2147483647):user_id>/group")
-def set_group(user_id: int) -> Response:
-    body = _body(allowed=frozenset({"group"}), required=frozenset({"group"}))
-    admin.set_membership(services(), _actor(), user_id, _name(body["group"], "group"))
-    return jsonify({"user": user_id, "group": body["group"]})
+def _group_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
+    return path_id(user_id, "user"), name(body["group"], "group")
 
 
-@bp.put("/users/<int(min=1, max=2147483647):user_id>/role")
-def set_role(user_id: int) -> Response:
-    body = _body(allowed=frozenset({"role"}), required=frozenset({"role"}))
-    if not isinstance(body["role"], str):
-        raise Malformed("role must be a string")
-    admin.set_role(services(), _actor(), user_id, body["role"])
-    return jsonify({"user": user_id, "role": body["role"]})
+@admin_route(
+    bp,
+    "PUT",
+    "/users/<user_id>/group",
+    "user.group",
+    _group_change,
+    members={"group"},
+    required={"group"},
+)
+def set_group(actor: Actor, change: tuple[int, str]) -> Response:
+    user_id, group = change
+    admin.set_membership(services(), actor, user_id, group)
+    return jsonify({"user": user_id, "group": group})
 
 
-@bp.get("/groups")
-def list_groups() -> Response:
-    found = _read("group.list", policy_store.list_groups)
-    return jsonify(
-        {
-            "groups": [
-                {
-                    "name": g.name,
-                    "policy": g.policy_name,
-                    "policyVersion": g.policy_version,
-                    "members": g.members,
-                }
-                for g in found
-            ]
-        }
-    )
+def _role_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
+    return path_id(user_id, "user"), choice(body["role"], "role", accounts.ROLES)
 
 
-@bp.post("/groups")
-def create_group() -> Response:
-    body = _body(allowed=frozenset({"name", "policy"}), required=frozenset({"name", "policy"}))
-    group = admin.create_group(
-        services(), _actor(), _name(body["name"], "name"), _name(body["policy"], "policy")
-    )
-    return _group_response(group, 201)
+@admin_route(
+    bp,
+    "PUT",
+    "/users/<user_id>/role",
+    "user.role",
+    _role_change,
+    members={"role"},
+    required={"role"},
+)
+def set_role(actor: Actor, change: tuple[int, str]) -> Response:
+    user_id, role = change
+    admin.set_role(services(), actor, user_id, role)
+    return jsonify({"user": user_id, "role": role})
 
 
-@bp.put("/groups/<name>/policy")
-def assign_policy(name: str) -> Response:
-    body = _body(allowed=frozenset({"policy"}), required=frozenset({"policy"}))
-    group = admin.assign_policy(
-        services(), _actor(), _name(name, "group"), _name(body["policy"], "policy")
-    )
-    return _group_response(group, 200)
+@admin_route(bp, "GET", "/groups", "group.list", _nothing)
+def list_groups(actor: Actor, _: None) -> Response:
+    found = _read(actor, "group.list", policy_store.list_groups)
+    return jsonify({"groups": [_group_json(g) for g in found]})
 
 
-def _group_response(group: policy_store.GroupRow, status: int) -> Response:
-    response = jsonify(
-        {
-            "name": group.name,
-            "policy": group.policy_name,
-            "policyVersion": group.policy_version,
-            "members": group.members,
-        }
-    )
+def _new_group(body: Mapping[str, Any]) -> tuple[str, str]:
+    return name(body["name"], "name"), name(body["policy"], "policy")
+
+
+@admin_route(
+    bp,
+    "POST",
+    "/groups",
+    "group.create",
+    _new_group,
+    members={"name", "policy"},
+    required={"name", "policy"},
+)
+def create_group(actor: Actor, new: tuple[str, str]) -> Response:
+    group = admin.create_group(services(), actor, *new)
+    return _with_status(jsonify(_group_json(group)), 201)
+
+
+def _assignment(group: str, body: Mapping[str, Any]) -> tuple[str, str]:
+    return name(group, "group"), name(body["policy"], "policy")
+
+
+@admin_route(
+    bp,
+    "PUT",
+    "/groups/<group>/policy",
+    "group.assign_policy",
+    _assignment,
+    members={"policy"},
+    required={"policy"},
+)
+def assign_policy(actor: Actor, assignment: tuple[str, str]) -> Response:
+    group = admin.assign_policy(services(), actor, *assignment)
+    return jsonify(_group_json(group))
+
+
+def _group_json(group: policy_store.GroupRow) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "policy": group.policy_name,
+        "policyVersion": group.policy_version,
+        "members": group.members,
+    }
+
+
+def _with_status(response: Response, status: int) -> Response:
     response.status_code = status
     return response
 
@@ -216,96 +220,170 @@ def _policy_json(row: policy_store.PolicyRow) -> dict[str, Any]:
     }
 
 
-@bp.get("/policies")
-def list_policies() -> Response:
-    found = _read("policy.list", policy_store.list_current_policies)
+@admin_route(bp, "GET", "/policies", "policy.list", _nothing)
+def list_policies(actor: Actor, _: None) -> Response:
+    found = _read(actor, "policy.list", policy_store.list_current_policies)
     return jsonify({"policies": [_policy_json(p) for p in found]})
 
 
-@bp.get("/policies/<name>")
-def policy_versions(name: str) -> Response:
-    found = _read("policy.get", lambda c: policy_store.policy_versions(c, _name(name, "policy")))
+def _policy_name(policy: str) -> str:
+    return name(policy, "policy")
+
+
+def _versions(conn: Connection, policy: str) -> list[policy_store.PolicyRow]:
+    found = policy_store.policy_versions(conn, policy)
     if not found:
         raise NotFound("no policy with this name")
-    return jsonify({"name": name, "versions": [_policy_json(p) for p in found]})
+    return found
 
 
-@bp.post("/policies")
-def create_policy() -> Response:
-    body = _body(allowed=frozenset({"name", "document"}), required=frozenset({"name", "document"}))
-    row = admin.create_policy(services(), _actor(), _name(body["name"], "name"), body["document"])
-    response = jsonify(_policy_json(row))
-    response.status_code = 201
-    return response
+@admin_route(bp, "GET", "/policies/<policy>", "policy.get", _policy_name)
+def policy_versions(actor: Actor, policy: str) -> Response:
+    found = _read(actor, "policy.get", lambda c: _versions(c, policy))
+    return jsonify({"name": policy, "versions": [_policy_json(p) for p in found]})
 
 
-@bp.post("/policies/<name>/versions")
-def add_policy_version(name: str) -> Response:
-    body = _body(allowed=frozenset({"document"}), required=frozenset({"document"}))
-    row = admin.add_policy_version(services(), _actor(), _name(name, "policy"), body["document"])
-    response = jsonify(_policy_json(row))
-    response.status_code = 201
-    return response
+def _new_policy(body: Mapping[str, Any]) -> tuple[str, object]:
+    return name(body["name"], "name"), body["document"]
 
 
-@bp.post("/policies/<name>/dry-run")
-def dry_run(name: str) -> Response:
-    body = _body(allowed=frozenset({"document"}))
-    return jsonify(admin.dry_run(services(), _actor(), _name(name, "policy"), body.get("document")))
+@admin_route(
+    bp,
+    "POST",
+    "/policies",
+    "policy.create",
+    _new_policy,
+    members={"name", "document"},
+    required={"name", "document"},
+)
+def create_policy(actor: Actor, new: tuple[str, object]) -> Response:
+    row = admin.create_policy(services(), actor, *new)
+    return _with_status(jsonify(_policy_json(row)), 201)
 
 
-@bp.get("/credentials")
-def list_credentials() -> Response:
-    user = _optional_id("user")
-    after, limit = _int_arg("after", 0, _MAX_ID), _int_arg("limit", 100, _MAX_PAGE)
+def _draft(policy: str, body: Mapping[str, Any]) -> tuple[str, object]:
+    return name(policy, "policy"), body.get("document")
+
+
+@admin_route(
+    bp,
+    "POST",
+    "/policies/<policy>/versions",
+    "policy.version",
+    _draft,
+    members={"document"},
+    required={"document"},
+)
+def add_policy_version(actor: Actor, draft: tuple[str, object]) -> Response:
+    row = admin.add_policy_version(services(), actor, *draft)
+    return _with_status(jsonify(_policy_json(row)), 201)
+
+
+@admin_route(
+    bp, "POST", "/policies/<policy>/dry-run", "policy.dry_run", _draft, members={"document"}
+)
+def dry_run(actor: Actor, draft: tuple[str, object]) -> Response:
+    return jsonify(admin.dry_run(services(), actor, *draft))
+
+
+def _credential_query(
+    user: str | None, after: str | None, limit: str | None
+) -> tuple[int | None, int, int]:
+    return (optional_id(user, "user"), *_page(after, limit))
+
+
+@admin_route(bp, "GET", "/credentials", "credential.list", _credential_query)
+def list_credentials(actor: Actor, query: tuple[int | None, int, int]) -> Response:
+    user, after, limit = query
     found = _read(
+        actor,
         "credential.list",
         lambda c: accounts.list_credentials(c, user_id=user, after_id=after, limit=limit),
     )
     return jsonify({"credentials": [_credential_json(c) for c in found]})
 
 
-@bp.put("/credentials/<int(min=1, max=2147483647):pk>/status")
-def set_credential_status(pk: int) -> Response:
-    body = _body(allowed=frozenset({"status"}), required=frozenset({"status"}))
-    if not isinstance(body["status"], str):
-        raise Malformed("status must be a string")
-    admin.set_credential_status(services(), _actor(), pk, body["status"])
-    return jsonify({"id": pk, "status": body["status"]})
+def _status_change(pk: str, body: Mapping[str, Any]) -> tuple[int, str]:
+    return path_id(pk, "credential"), choice(body["status"], "status", accounts.CREDENTIAL_STATUSES)
 
 
-@bp.delete("/credentials/<int(min=1, max=2147483647):pk>")
-def delete_credential(pk: int) -> Response:
-    admin.delete_credential(services(), _actor(), pk)
+@admin_route(
+    bp,
+    "PUT",
+    "/credentials/<pk>/status",
+    "credential.status",
+    _status_change,
+    members={"status"},
+    required={"status"},
+)
+def set_credential_status(actor: Actor, change: tuple[int, str]) -> Response:
+    pk, status = change
+    admin.set_credential_status(services(), actor, pk, status)
+    return jsonify({"id": pk, "status": status})
+
+
+def _credential_pk(pk: str) -> int:
+    return path_id(pk, "credential")
+
+
+@admin_route(bp, "DELETE", "/credentials/<pk>", "credential.delete", _credential_pk)
+def delete_credential(actor: Actor, pk: int) -> Response:
+    admin.delete_credential(services(), actor, pk)
     return Response(status=204)
 
 
-@bp.get("/audit")
-def audit_log() -> Response:
-    user = _optional_id("user")
-    event = request.args.get("event")
-    if event is not None and not re.fullmatch(r"[a-z._]{1,64}", event):
+@dataclass(frozen=True, slots=True)
+class _AuditQuery:
+    user: int | None
+    event: str | None
+    since: datetime | None
+    until: datetime | None
+    before: int | None
+    limit: int
+
+
+def _audit_query(
+    *,
+    user: str | None,
+    event: str | None,
+    since: str | None,
+    until: str | None,
+    before: str | None,
+    limit: str | None,
+) -> _AuditQuery:
+    if event is not None and not _EVENT.fullmatch(event):
         raise Malformed("event must be an event name such as authentication or admin.user.role")
-    since, until = _time_arg("since"), _time_arg("until")
-    before, limit = _int_arg("before", 0, 2**62), _int_arg("limit", 100, _MAX_PAGE)  # seq
+    return _AuditQuery(
+        user=optional_id(user, "user"),
+        event=event,
+        since=moment(since, "since"),
+        until=moment(until, "until"),
+        before=integer(before, "before", default=0, low=0, high=_MAX_SEQ) or None,
+        limit=integer(limit, "limit", default=100, low=1, high=_MAX_PAGE),
+    )
+
+
+@admin_route(bp, "GET", "/audit", "audit.query", _audit_query)
+def audit_log(actor: Actor, q: _AuditQuery) -> Response:
     events = _read(
+        actor,
         "audit.query",
         lambda c: audit_query(
             c,
-            user_id=user,
-            event=event,
-            since=since,
-            until=until,
-            limit=limit,
-            before_seq=before or None,
+            user_id=q.user,
+            event=q.event,
+            since=q.since,
+            until=q.until,
+            limit=q.limit,
+            before_seq=q.before,
         ),
     )
     return jsonify({"events": [_jsonable(e) for e in events]})
 
 
-@bp.get("/audit/verify")
-def audit_verify() -> Response:
-    report = _read("audit.verify", verify_chain)
+@admin_route(bp, "GET", "/audit/verify", "audit.verify", _nothing)
+def audit_verify(actor: Actor, _: None) -> Response:
+    report = _read(actor, "audit.verify", verify_chain)
     return jsonify(
         {
             "ok": report.ok,
@@ -317,9 +395,9 @@ def audit_verify() -> Response:
     )
 
 
-@bp.get("/metadata")
-def metadata_status() -> Response:
-    status = _read("metadata.status", lambda _: services().metadata.status())
+@admin_route(bp, "GET", "/metadata", "metadata.status", _nothing)
+def metadata_status(actor: Actor, _: None) -> Response:
+    status = _read(actor, "metadata.status", lambda _: services().metadata.status())
     return jsonify(
         {
             "source": status.source,

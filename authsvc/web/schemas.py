@@ -2,8 +2,9 @@
 
 The body size is capped by Flask (``MAX_CONTENT_LENGTH``) before we read it; here we reject
 a wrong content type (which also keeps simple cross-site form posts out), invalid or
-duplicate-keyed JSON, NaN, deep nesting, wrong types, unknown enum values and usernames
-with control characters, lone surrogates or over the length limit.
+duplicate-keyed JSON, NaN, deep nesting, wrong types, unknown enum values, usernames that
+RFC 8265 refuses (:mod:`authsvc.usernames`) and display names with control characters, lone
+surrogates or over the length limit.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from flask import Request
 from authsvc.errors import Malformed
 from authsvc.services.authentication import AssertionRequest
 from authsvc.services.registration import RegistrationRequest
+from authsvc.usernames import canonical
 
 MAX_DEPTH = 16
-MAX_NAME_CHARS = 64
+MAX_NAME_CHARS = 64  # displayName; usernames: authsvc.usernames.MAX_USERNAME_CHARS
 MAX_EXTENSIONS = 16
 _USER_VERIFICATION = frozenset({"required", "preferred", "discouraged"})
 _RESIDENT_KEY = frozenset({"required", "preferred", "discouraged"})
@@ -71,19 +73,30 @@ def json_body(request: Request) -> Mapping[str, Any]:
     return value
 
 
-def _name(value: object, field: str, *, required: bool) -> str:
-    if value is None and not required:
+def _display_name(value: object) -> str:
+    """Free text shown beside the username; never compared, so RFC 8265 does not apply.
+
+    Spaces and any script are welcome here; only what could disguise or break the text
+    (controls, bidi overrides, invisible characters, surrogates) is refused.
+    """
+    if value is None:
         return ""
     if not isinstance(value, str):
-        raise Malformed(f"{field} must be a string")
-    if required and not value.strip():
-        raise Malformed(f"{field} must not be empty")
+        raise Malformed("displayName must be a string")
     if len(value) > MAX_NAME_CHARS:
-        raise Malformed(f"{field} is longer than {MAX_NAME_CHARS} characters")
+        raise Malformed(f"displayName is longer than {MAX_NAME_CHARS} characters")
     if any(unicodedata.category(ch) in _BAD_CATEGORIES for ch in value):
-        raise Malformed(f"{field} contains control, format or invalid characters")
+        raise Malformed("displayName contains control, format or invalid characters")
     if value != value.strip():
-        raise Malformed(f"{field} must not start or end with white space")
+        raise Malformed("displayName must not start or end with white space")
+    return unicodedata.normalize("NFC", value)
+
+
+def _username(value: object) -> str:
+    """A username the RFC 8265 profile accepts, as typed (NFC): the form that is shown."""
+    if not isinstance(value, str):
+        raise Malformed("username must be a string")
+    canonical(value)
     return unicodedata.normalize("NFC", value)
 
 
@@ -118,8 +131,8 @@ def registration_request(body: Mapping[str, Any]) -> RegistrationRequest:
     )
     attachment = selection.get("authenticatorAttachment")
     return RegistrationRequest(
-        username=_name(body.get("username"), "username", required=True),
-        display_name=_name(body.get("displayName"), "displayName", required=False),
+        username=_username(body.get("username")),
+        display_name=_display_name(body.get("displayName")),
         resident_key=resident,
         user_verification=_choice(
             selection.get("userVerification"), "userVerification", _USER_VERIFICATION, "preferred"
@@ -133,11 +146,17 @@ def registration_request(body: Mapping[str, Any]) -> RegistrationRequest:
 
 
 def assertion_request(body: Mapping[str, Any]) -> AssertionRequest:
+    """The sign-in request; its username is already in canonical form.
+
+    The canonical form is all a sign-in needs (the lookup), and handing on only it means
+    ``FOLD-x`` and ``fold-x`` get the same answer whether or not such a user exists: any
+    per-username answer (the decoy credentials for unknown names) cannot tell them apart.
+    """
     username = body.get("username")
+    if username is not None and not isinstance(username, str):
+        raise Malformed("username must be a string")
     return AssertionRequest(
-        username=None
-        if username is None or username == ""
-        else _name(username, "username", required=True),
+        username=canonical(username) if username else None,
         user_verification=_choice(
             body.get("userVerification"), "userVerification", _USER_VERIFICATION, "preferred"
         ),

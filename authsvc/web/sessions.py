@@ -1,40 +1,65 @@
-"""Web sessions: the signed cookie that binds ceremonies, and flask-login's signed-in user.
+"""Web sessions at the HTTP edge: the cookie that holds an opaque id, and flask-login's user.
 
-The cookie holds a random ``binding`` id that ceremony state is tied to, the pending
-ceremony ids, flask-login's user id, and ``uv_at``: when this session last signed in with
-user verification, which is what a step-up is checked against. It is rotated at sign-in so
-that a binding id planted before sign-in (session fixation) is worthless afterwards.
+The cookie (``__Host-session`` with secure cookies, else ``session``; HttpOnly,
+SameSite=Lax, Path=/) holds nothing but a random id. Everything else lives server-side
+(:mod:`authsvc.services.sessions`): the id's SHA-256 is both the key of a signed-in
+session's record and, for a visitor who has not signed in, the binding of their pending
+ceremonies, so a visitor costs no stored row.
+
+Flask's ``session`` object here only carries that id between the request and the response;
+its contents are never stored anywhere. flask-login's ``_user_id`` in it is the session's
+binding (the record names the user), so its ``user_loader`` reads the record, lazily, on the
+first use of ``current_user``. ``session_protection`` stays off: the record is bound
+server-side, and an IP or User-Agent hash would only sign out mobile users.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, current_app, request, session
-from flask_login import LoginManager, UserMixin, login_user
+from flask import Flask, Request, Response, current_app, request, session
+from flask.sessions import SessionInterface, SessionMixin
+from flask_login import LoginManager, UserMixin, current_user, logout_user
 
+from authsvc.ceremony.state import CeremonyKind, ceremony_id
+from authsvc.errors import Unauthenticated
+from authsvc.services import sessions as server_sessions
+from authsvc.services.admin import Actor
 from authsvc.services.context import Caller, Services
-from authsvc.storage import repositories as repo
-from authsvc.storage.db import transaction
-from authsvc.web.cookies import SignedCookieSessions
+from authsvc.services.sessions import CurrentSession, OpenedSession
+from authsvc.storage.sessions import SessionRecord
 
-_BINDING = "b"
-_VERIFIED_AT = "uv_at"
 _MAX_ORIGIN_CHARS = 255  # the audit columns' widths: headers are attacker-controlled
 _MAX_ADDRESS_CHARS = 64
+_USER_ID = "_user_id"  # where flask-login looks for what its user_loader is given
 
 
 @dataclass(frozen=True)
 class SessionUser(UserMixin):  # type: ignore[misc]
-    """The signed-in user as flask-login sees it."""
+    """The signed-in user as flask-login sees it, with the session record behind it."""
 
     id: int
     username: str
-    role: str = "user"
+    display_name: str
+    role: str
+    record: SessionRecord
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class WebSession(dict[str, Any], SessionMixin):
+    """The request's view of its cookie: the opaque id, and what the response must do."""
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__()
+        self.token = token
+        self.issue = False  # set the cookie (a new anonymous id, or a rotation)
+        self.drop = False  # delete the cookie (signed out)
+        self.max_age: int | None = None
+        if token is not None:
+            self[_USER_ID] = server_sessions.binding_of(token)
 
 
 def services() -> Services:
@@ -42,52 +67,127 @@ def services() -> Services:
     return svc
 
 
+def _session() -> WebSession:
+    web = session._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(web, WebSession)  # noqa: S101 - init() installs ServerSideSessions
+    return web
+
+
 def caller() -> Caller:
-    """The binding id of this cookie session (made on first use) and where the call came from."""
-    binding = session.get(_BINDING)
-    if not isinstance(binding, str):
-        binding = secrets.token_urlsafe(18)
-        session[_BINDING] = binding
+    """This cookie session's binding (an anonymous id is made on first use) and its origin."""
+    web = _session()
+    if web.token is None:
+        web.token = server_sessions.new_token()
+        web.issue = True
     origin = request.headers.get("Origin")
     address = request.remote_addr  # behind TRUSTED_PROXIES, taken from X-Forwarded-For
     return Caller(
-        binding=binding,
+        binding=server_sessions.binding_of(web.token),
         client_address=address[:_MAX_ADDRESS_CHARS] if address else None,
-        origin=origin[:_MAX_ORIGIN_CHARS] if origin else None,
+        claimed_origin=origin[:_MAX_ORIGIN_CHARS] if origin else None,
     )
 
 
-def remember_ceremony(kind: str, ceremony_id: str) -> None:
-    session[kind] = ceremony_id
+def pending_ceremony(kind: CeremonyKind, who: Caller) -> str | None:
+    """The id of this session's pending ceremony of ``kind``, if it can have one.
+
+    A cookie id made in this very request has asked for no options: its result is refused
+    before it reaches storage (and the audit log), as when a session holds no ceremony.
+    """
+    return None if _session().issue else ceremony_id(kind, who.binding)
 
 
-def take_ceremony(kind: str) -> str | None:
-    """The pending ceremony id of this kind, removed from the session (single use)."""
-    value = session.pop(kind, None)
-    return value if isinstance(value, str) else None
+def user_agent() -> str | None:
+    return request.headers.get("User-Agent") or None
 
 
-def sign_in(user_id: int, username: str, *, user_verified: bool) -> None:
-    """Sign the cookie session in as a user the ceremony just verified (no query needed)."""
-    session.clear()
-    session[_BINDING] = secrets.token_urlsafe(18)
-    if user_verified:
-        session[_VERIFIED_AT] = services().clock()
-    login_user(SessionUser(user_id, username))
+def sign_in(opened: OpenedSession) -> None:
+    """Send the id of a session a ceremony just signed in (rotated: the old id is dead).
+
+    ``current_user`` keeps what it was for the rest of this request; the next request
+    loads the new record.
+    """
+    web = _session()
+    web.token = opened.token
+    web.issue = True
+    web.max_age = services().settings.session_lifetime
+
+
+def signed_out() -> None:
+    """The caller's session was ended: drop the cookie and forget the user for this request."""
+    logout_user()
+    web = _session()
+    web.token = None
+    web.issue = False
+    web.drop = True
+
+
+def signed_in() -> SessionUser:
+    """The signed-in user, or Unauthenticated (401) for no, an ended or an expired session."""
+    if not current_user.is_authenticated:
+        raise Unauthenticated("sign in first")
+    user: SessionUser = current_user._get_current_object()
+    return user
 
 
 def verified_at() -> float | None:
-    """When this session last signed in with user verification (epoch seconds), if ever."""
-    value = session.get(_VERIFIED_AT)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _load_user(user_id: str) -> SessionUser | None:
-    if not user_id.isdigit():
+    """When this session last made a user-verified assertion (epoch seconds), if ever."""
+    if not current_user.is_authenticated:
         return None
-    with transaction(services().engine) as conn:
-        user = repo.get_user(conn, int(user_id))
-    return SessionUser(user.id, user.username, user.role) if user else None
+    user: SessionUser = current_user._get_current_object()
+    return user.record.verified_at
+
+
+def actor() -> Actor:
+    """The caller as the admin use cases see them; anonymous is refused there, audited."""
+    if not current_user.is_authenticated:
+        return Actor(None, None, None, caller())
+    return Actor(int(current_user.get_id()), current_user.role, verified_at(), caller())
+
+
+def _load_user(binding: str) -> SessionUser | None:
+    found: CurrentSession | None = server_sessions.load(services(), binding)
+    if found is None:
+        return None
+    account = found.account
+    return SessionUser(
+        account.user_id, account.username, account.display_name, account.role, found.record
+    )
+
+
+class ServerSideSessions(SessionInterface):
+    """Reads the opaque id from the cookie and sets or deletes the cookie; stores nothing."""
+
+    def __init__(self, *, secure: bool) -> None:
+        self._secure = secure
+        # __Host-: the browser refuses it unless Secure, Path=/ and no Domain, so neither
+        # a sibling subdomain nor a plain-http page can plant or overwrite it
+        self._name = "__Host-session" if secure else "session"
+
+    def open_session(self, app: Flask, request: Request) -> WebSession:
+        raw = request.cookies.get(self._name)
+        return WebSession(raw if server_sessions.is_token(raw) else None)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not isinstance(session, WebSession):
+            return
+        if session.drop:
+            response.delete_cookie(
+                self._name, path="/", secure=self._secure, httponly=True, samesite="Lax"
+            )
+        elif session.issue and session.token is not None:
+            response.set_cookie(
+                self._name,
+                session.token,
+                max_age=session.max_age,
+                path="/",
+                secure=self._secure,
+                httponly=True,
+                samesite="Lax",
+            )
+        else:
+            return
+        response.vary.add("Cookie")
 
 
 def _refresh_metadata() -> None:
@@ -96,10 +196,9 @@ def _refresh_metadata() -> None:
 
 def init(app: Flask) -> None:
     app.before_request(_refresh_metadata)
-    app.session_interface = SignedCookieSessions(
-        app.config["SECRET_KEY"], int(app.permanent_session_lifetime.total_seconds())
-    )
+    settings = app.extensions["authsvc"].settings
+    app.session_interface = ServerSideSessions(secure=settings.secure_cookies)
     manager = LoginManager()
-    manager.session_protection = None  # the cookie is bound by its signature, not by IP/UA
+    manager.session_protection = None  # the record is bound server-side, not by IP/UA
     manager.user_loader(_load_user)
     manager.init_app(app)

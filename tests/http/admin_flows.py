@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from flask import Flask
 from werkzeug.test import TestResponse
@@ -20,10 +19,8 @@ class AdminBrowser(Browser):
     """A browser signed in as an admin (with user verification: a fresh step-up)."""
 
     def call(self, method: str, path: str, body: object | None = None) -> TestResponse:
-        kwargs: dict[str, Any] = {"headers": {"Origin": self.origin}}
-        if body is not None:
-            kwargs["json"] = body
-        return self.client.open(ADMIN + path, method=method, **kwargs)
+        """A request to the admin API: ``path`` is relative to ``/api/v1/admin``."""
+        return super().call(method, ADMIN + path, body)
 
 
 def signed_in_admin(app: Flask, username: str = "root") -> tuple[AdminBrowser, SoftAuthenticator]:

@@ -52,6 +52,22 @@ class Browser:
             "/attestation/result", auth.create(options, origin=self.origin, **overrides)
         )
 
+    def call(self, method: str, path: str, body: object | None = None) -> TestResponse:
+        """Any request from this browser, JSON body optional (the account and admin APIs)."""
+        kwargs: dict[str, Any] = {"headers": {"Origin": self.origin}}
+        if body is not None:
+            kwargs["json"] = body
+        return self.client.open(path, method=method, **kwargs)
+
+    def session_id(self) -> str | None:
+        """What the session cookie holds now (the opaque id), if there is one."""
+        cookie = self.client.get_cookie("session")
+        return None if cookie is None else cookie.value
+
+    def replay(self, session_id: str) -> None:
+        """Put a cookie value seen earlier back, as an attacker who copied it would."""
+        self.client.set_cookie("session", session_id, domain="localhost")
+
     def assertion_options(self, username: str | None = None, **body: Any) -> dict[str, Any]:
         payload: dict[str, Any] = dict(body)
         if username is not None:

@@ -184,12 +184,6 @@ def test_discoverable_sign_in_requires_the_user_handle(app: Flask, client: Flask
     problem(browser.sign_in(auth, None, user_handle=None), "user_handle_mismatch")
 
 
-def test_unknown_username_gets_no_options(client: FlaskClient) -> None:
-    problem(
-        Browser(client).post("/assertion/options", {"username": "nobody"}), "credential_unknown"
-    )
-
-
 def test_authentication_challenge_expires_and_is_single_use(
     app: Flask, client: FlaskClient
 ) -> None:

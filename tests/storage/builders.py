@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, ceremony_id, new_challenge
 from authsvc.storage import repositories as repo
 from authsvc.storage.records import NewCredential, UserRecord
 
@@ -53,13 +53,14 @@ def new_credential(
 
 def pending(*, expires_in: float = 300.0, now: float | None = None) -> PendingCeremony:
     start = time.time() if now is None else now
+    binding = secrets.token_hex(32)
     return PendingCeremony(
-        id=new_ceremony_id(),
+        id=ceremony_id(CeremonyKind.AUTHENTICATION, binding),
         kind=CeremonyKind.AUTHENTICATION,
         challenge=new_challenge(),
         rp_id="localhost",
         user_verification="required",
-        binding=secrets.token_urlsafe(16),
+        binding=binding,
         expires_at=start + expires_in,
         user_id=7,
         user_handle=secrets.token_bytes(32),

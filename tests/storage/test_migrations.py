@@ -46,11 +46,13 @@ def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
         "users",
         "credentials",
         "challenges",
+        "web_sessions",
         "audit_events",
         "audit_head",
         "policies",
         "groups",
         "metadata_blobs",
+        "rate_limits",
         "alembic_version",
     }
 
@@ -58,7 +60,7 @@ def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
 def test_constraints_are_named(engine: Engine) -> None:
     inspector = inspect(engine)
     assert {uq["name"] for uq in inspector.get_unique_constraints("users")} == {
-        "uq_users_username",
+        "uq_users_username_canonical",
         "uq_users_user_handle",
     }
     [fk] = inspector.get_foreign_keys("credentials")
@@ -112,5 +114,34 @@ def test_instances_starting_together_migrate_once(fresh_url: str) -> None:
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )
             assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_table_rebuilds_on_sqlite_keep_the_rows_that_refer_to_them(tmp_path: Path) -> None:
+    """0003 rebuilds ``users`` in batch mode; with foreign keys on, the DROP of the old table
+    cascaded and deleted every credential. Revisions now run with foreign keys deferred."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, user_handle, created_at)"
+                    " VALUES (1, 'ada', 'Ada', x'01', '2026-11-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO credentials (id, credential_id, user_id, public_key, algorithm,"
+                    " aaguid, fmt, attestation_type, trust, transports, backup_eligible,"
+                    " backed_up, created_at) VALUES (1, x'0102', 1, x'a0', -7, zeroblob(16),"
+                    " 'none', 'none', 'none', '[]', 0, 0, '2026-11-01 00:00:00')"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT user_id FROM credentials")).all() == [(1,)]
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     finally:
         engine.dispose()

@@ -82,6 +82,16 @@ def test_admin_create_promotes_an_existing_user_and_audits(env: dict[str, str]) 
     assert "intact" in verified.output
 
 
+def test_admin_create_finds_the_user_in_any_case_or_width(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    _with_user(env, "Ada")
+    result = runner.invoke(main, ["admin", "create", "--username", "\uff21DA"], env=env)
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(main, ["admin", "create", "--username", "ada lovelace"], env=env)
+    assert refused.exit_code != 0
+    assert "username must not contain spaces" in refused.output
+
+
 def test_audit_verify_names_the_first_tampered_event(env: dict[str, str]) -> None:
     runner = CliRunner()
     _with_user(env, "ada")

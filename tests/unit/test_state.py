@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from authsvc.ceremony.state import CeremonyKind, PendingCeremony, new_ceremony_id, new_challenge
+from authsvc.ceremony.state import CeremonyKind, PendingCeremony, ceremony_id, new_challenge
 from authsvc.errors import ChallengeExpired, ChallengeUnknown
 
 
 def _pending(**changes: object) -> PendingCeremony:
     values: dict[str, object] = {
-        "id": new_ceremony_id(),
+        "id": ceremony_id(CeremonyKind.AUTHENTICATION, "b1"),
         "kind": CeremonyKind.AUTHENTICATION,
         "challenge": new_challenge(),
         "rp_id": "localhost",
@@ -30,9 +30,16 @@ def test_json_round_trip() -> None:
     assert len(pending.challenge) == 32
 
 
-def test_challenges_and_ids_are_random() -> None:
+def test_challenges_are_random() -> None:
     assert len({new_challenge() for _ in range(100)}) == 100
-    assert len({new_ceremony_id() for _ in range(100)}) == 100
+
+
+def test_ceremony_ids_are_one_per_session_and_kind() -> None:
+    registration, authentication = CeremonyKind.REGISTRATION, CeremonyKind.AUTHENTICATION
+    assert ceremony_id(authentication, "b1") == ceremony_id(authentication, "b1")
+    ids = {ceremony_id(k, b) for k in (registration, authentication) for b in ("b1", "b2")}
+    assert len(ids) == 4
+    assert all(len(i) == 64 for i in ids)  # fits the challenges.id column
 
 
 def test_usable_only_by_its_kind_and_session_before_expiry() -> None:

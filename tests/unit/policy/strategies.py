@@ -41,6 +41,7 @@ any_policies = st.builds(
     allowed_algorithms=st.none() | st.frozensets(algorithms, max_size=4),
     sign_count_regression=st.sampled_from(SIGN_COUNT_ACTIONS),
     step_up_max_age_seconds=st.integers(10, 86_400),
+    max_credentials=st.integers(1, 100),
 )
 #: the policies parse_policy accepts
 valid_policies = any_policies.filter(lambda p: not unsatisfiable(p))

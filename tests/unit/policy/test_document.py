@@ -38,6 +38,7 @@ def test_a_full_document_sets_every_rule() -> None:
         "allowed_algorithms": [-8, -7],
         "sign_count_regression": "lock",
         "step_up_max_age_seconds": 60,
+        "max_credentials": 5,
     }
     assert parse_policy(doc, name="staff", version=3) == Policy(
         name="staff",
@@ -54,6 +55,7 @@ def test_a_full_document_sets_every_rule() -> None:
         allowed_algorithms=frozenset({-8, -7}),
         sign_count_regression="lock",
         step_up_max_age_seconds=60,
+        max_credentials=5,
     )
 
 
@@ -107,6 +109,10 @@ HOSTILE: dict[str, tuple[object, str]] = {
     "certification -1": ({"min_certification_level": -1}, "between 0 and 3"),
     "step-up short": ({"step_up_max_age_seconds": 9}, "between 10 and 86400"),
     "step-up long": ({"step_up_max_age_seconds": 86_401}, "between 10 and 86400"),
+    "no passkeys at all": ({"max_credentials": 0}, "max_credentials must be between 1 and 100"),
+    "too many passkeys": ({"max_credentials": 101}, "max_credentials must be between 1 and 100"),
+    "bool for the passkey cap": ({"max_credentials": True}, "max_credentials must be an integer"),
+    "string for the passkey cap": ({"max_credentials": "20"}, "max_credentials must be an integer"),
     "unknown algorithm": (
         {"allowed_algorithms": [-65535]},
         "allowed_algorithms[0] must be a supported",
@@ -238,4 +244,5 @@ def test_the_document_is_canonical_and_round_trips() -> None:
         "allowed_algorithms": None,
         "sign_count_regression": "reject",
         "step_up_max_age_seconds": 300,
+        "max_credentials": 20,
     }

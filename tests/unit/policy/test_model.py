@@ -17,6 +17,7 @@ def test_the_default_requires_nothing() -> None:
     assert default.user_verification == "preferred"
     assert default.sign_count_regression == "reject"
     assert default.step_up_max_age_seconds == 300
+    assert default.max_credentials == 20
     assert not default.needs_proof
     assert unsatisfiable(default) == []
 

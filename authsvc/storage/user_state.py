@@ -1,0 +1,114 @@
+"""A user's status and passkey names, and the reads that guard account changes and every
+signed-in request.
+
+The guards that must hold under concurrency lock what they count: ``FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already makes every writing transaction run alone.
+So two registrations racing for an account's last free passkey slot, or two admins
+disabling each other, are decided one after the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from authsvc.errors import NotFound
+from authsvc.storage.models import credentials, users
+from authsvc.storage.prepared import Prepared
+
+USER_STATUSES: Final = frozenset({"active", "disabled"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionAccount:
+    """Who a live session belongs to, as the web layer shows and authorises them."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+
+
+_SESSION_ACCOUNT: Final = (
+    select(users.c.id, users.c.username, users.c.display_name, users.c.role)
+    .join_from(users, credentials, credentials.c.user_id == users.c.id)
+    .where(users.c.status == "active", credentials.c.status == "active")
+)
+
+
+def session_account(conn: Connection, user_id: int, credential_pk: int) -> SessionAccount | None:
+    """The account, if both it and the credential that signed the session in are active.
+
+    One indexed statement per signed-in request: revocation deletes sessions, and this
+    check also refuses any that a race with a disable left behind.
+    """
+    row = conn.execute(
+        _SESSION_ACCOUNT.where(users.c.id == user_id, credentials.c.id == credential_pk)
+    ).one_or_none()
+    if row is None:
+        return None
+    return SessionAccount(
+        user_id=row.id, username=row.username, display_name=row.display_name, role=row.role
+    )
+
+
+def status(conn: Connection, user_id: int) -> str:
+    """A user's status; raises NotFound for no such user."""
+    found = conn.execute(select(users.c.status).where(users.c.id == user_id)).scalar()
+    if found is None:
+        raise NotFound("no such user")
+    return str(found)
+
+
+_STATUS: Final = Prepared(select(users.c.status).where(users.c.id == bindparam("b_id")))
+
+
+def is_active(conn: Connection, user_id: int) -> bool:
+    """Whether the user may sign in: one primary-key read on the sign-in path."""
+    row = _STATUS.fetchone(conn, {"b_id": user_id})
+    return row is not None and row[0] == "active"
+
+
+def set_status(conn: Connection, user_id: int, new: str) -> str:
+    """Set a user's status; return the previous one. Raises NotFound for no such user."""
+    previous = status(conn, user_id)
+    conn.execute(update(users).where(users.c.id == user_id).values(status=new))
+    return previous
+
+
+def rename_credential(conn: Connection, credential_pk: int, name: str | None) -> None:
+    conn.execute(update(credentials).where(credentials.c.id == credential_pk).values(name=name))
+
+
+def active_credential_count(conn: Connection, user_id: int) -> int:
+    count = conn.execute(
+        select(func.count(credentials.c.id)).where(
+            credentials.c.user_id == user_id, credentials.c.status == "active"
+        )
+    ).scalar_one()
+    return int(count)
+
+
+def active_admins(conn: Connection) -> set[int]:
+    """The ids of active admins, locked until the transaction ends (last-admin rules)."""
+    rows = conn.execute(
+        select(users.c.id)
+        .where(users.c.role == "admin", users.c.status == "active")
+        .with_for_update()
+    )
+    return {row.id for row in rows}
+
+
+def credential_count(conn: Connection, user_id: int) -> int:
+    """How many credentials (of any status) a user has, with the user's row locked.
+
+    Called right before a credential is added, so the count and the insert are one
+    decision: a concurrent registration for the same user waits for this one.
+    """
+    conn.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+    count = conn.execute(
+        select(func.count(credentials.c.id)).where(credentials.c.user_id == user_id)
+    ).scalar_one()
+    return int(count)

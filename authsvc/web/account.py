@@ -1,0 +1,156 @@
+"""The signed-in user's own account: sign-out, sessions, passkeys (``/api/v1/me``).
+
+Every route needs a live session and answers 401 ``unauthenticated`` before it reads a
+body; the use cases in :mod:`authsvc.services.sessions` and :mod:`authsvc.services.account`
+re-read the session in their own transaction and audit what they change. A session is
+shown by its public id (a prefix of its hash), never by the id the cookie holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from fido2.webauthn import Aaguid
+from flask import Blueprint, Response, jsonify, request
+
+from authsvc.errors import Malformed, NotFound
+from authsvc.services import account
+from authsvc.services import sessions as server_sessions
+from authsvc.storage.records import CredentialRecord
+from authsvc.storage.sessions import SessionRecord
+from authsvc.web import schemas
+from authsvc.web.sessions import caller, services, signed_in, signed_out
+
+bp = Blueprint("account", __name__)
+
+_PUBLIC_ID: Final = re.compile(r"[0-9a-f]{16}", re.ASCII)
+_MAX_NAME_CHARS: Final = 64  # the credentials.name column
+
+
+def _time(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _session_json(record: SessionRecord, *, current: bool) -> dict[str, Any]:
+    idle = services().settings.session_idle_timeout
+    return {
+        "id": record.public_id,
+        "current": current,
+        "signedInAt": _time(record.signed_in_at),
+        "lastSeenAt": _time(record.last_seen_at),
+        "expiresAt": _time(min(record.expires_at, record.last_seen_at + idle)),
+        "userVerified": record.user_verified,
+        "verifiedAt": _time(record.verified_at),
+        "credential": record.credential_pk,
+        "clientAddress": record.client_address,
+        "userAgent": record.user_agent,
+    }
+
+
+def _no_content(*, ended_own_session: bool = False) -> Response:
+    if ended_own_session:
+        signed_out()
+    return Response(status=204)
+
+
+@bp.post("/logout")
+@bp.delete("/api/v1/sessions/current")
+def sign_out() -> Response:
+    signed_in()
+    server_sessions.sign_out(services(), caller())
+    return _no_content(ended_own_session=True)
+
+
+@bp.get("/api/v1/me")
+def me() -> Response:
+    user = signed_in()
+    return jsonify(
+        {
+            "id": user.id,
+            "username": user.username,
+            "displayName": user.display_name,
+            "role": user.role,
+            "session": _session_json(user.record, current=True),
+        }
+    )
+
+
+@bp.get("/api/v1/me/sessions")
+def list_sessions() -> Response:
+    signed_in()
+    current, found = server_sessions.list_own(services(), caller())
+    mine = current.record.id_hash
+    return jsonify({"sessions": [_session_json(r, current=r.id_hash == mine) for r in found]})
+
+
+@bp.delete("/api/v1/me/sessions/<public_id>")
+def end_session(public_id: str) -> Response:
+    signed_in()
+    if not _PUBLIC_ID.fullmatch(public_id):
+        raise NotFound("no such session")
+    ended_own = server_sessions.revoke_own(services(), caller(), public_id)
+    return _no_content(ended_own_session=ended_own)
+
+
+@bp.delete("/api/v1/me/sessions")
+def end_all_sessions() -> Response:
+    signed_in()
+    server_sessions.revoke_all_own(services(), caller())
+    return _no_content(ended_own_session=True)
+
+
+def _credential_json(cred: CredentialRecord, signed_in_with: int) -> dict[str, Any]:
+    aaguid = str(Aaguid(cred.aaguid))
+    described = services().metadata.describe(aaguid, cred.attestation_key_id)
+    return {
+        "id": cred.id,
+        "name": cred.name,
+        "authenticator": described.description if described else None,
+        "aaguid": aaguid,
+        "status": cred.status,
+        "backupEligible": cred.backup_eligible,
+        "backedUp": cred.backed_up,
+        "attachment": cred.attachment,
+        "transports": list(cred.transports),
+        "createdAt": cred.created_at.isoformat(),
+        "lastUsedAt": cred.last_used_at.isoformat() if cred.last_used_at else None,
+        "signedInThisSession": cred.id == signed_in_with,
+    }
+
+
+@bp.get("/api/v1/me/credentials")
+def list_credentials() -> Response:
+    user = signed_in()
+    found = account.own_credentials(services(), caller())
+    return jsonify({"credentials": [_credential_json(c, user.record.credential_pk) for c in found]})
+
+
+def _name(body: Mapping[str, Any]) -> str | None:
+    if set(body) != {"name"}:
+        raise Malformed('the body must be {"name": <1-64 printable characters, or null>}')
+    name = body["name"]
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME_CHARS:
+        raise Malformed("name must be 1-64 characters, or null")
+    if not name.isprintable():
+        raise Malformed("name must not contain control or formatting characters")
+    return name.strip()
+
+
+@bp.patch("/api/v1/me/credentials/<int(min=1, max=2147483647):pk>")
+def rename_credential(pk: int) -> Response:
+    signed_in()
+    name = _name(schemas.json_body(request))
+    account.rename_credential(services(), caller(), pk, name)
+    return jsonify({"id": pk, "name": name})
+
+
+@bp.delete("/api/v1/me/credentials/<int(min=1, max=2147483647):pk>")
+def delete_credential(pk: int) -> Response:
+    signed_in()
+    ended_own = account.delete_credential(services(), caller(), pk)
+    return _no_content(ended_own_session=ended_own)
