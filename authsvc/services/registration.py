@@ -89,6 +89,9 @@ def begin_registration(
             _check_cap(policy, len(existing))
             exclude = [KnownCredential(c.credential_id, c.transports) for c in existing]
         handle = user.user_handle if user else secrets.token_bytes(USER_HANDLE_BYTES)
+        # an existing account keeps the name it registered with: `FOLD-x` typed by fold-x
+        # must not become the name the new authenticator shows
+        username = user.username if user else request.username
         hints = registration_hints(  # the user's group policy can only tighten the request
             policy,
             offered=settings.algorithms,
@@ -113,7 +116,7 @@ def begin_registration(
             hints.user_verification,
             user_id=user.id if user else None,
             user_handle=handle,
-            username=request.username,
+            username=username,
             display_name=request.display_name,
             algorithms=hints.algorithms,
         )
@@ -129,7 +132,7 @@ def begin_registration(
         rp_id=settings.rp_id,
         rp_name=settings.rp_name,
         user_handle=handle,
-        username=request.username,
+        username=username,
         display_name=request.display_name,
         challenge=pending.challenge,
         algorithms=pending.algorithms,

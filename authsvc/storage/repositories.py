@@ -123,10 +123,12 @@ _SIGN_IN_COLUMNS: Final = select(
 _SIGN_IN_BY_ID: Final = Prepared(
     _SIGN_IN_COLUMNS.where(credentials.c.credential_id == bindparam("b_credential_id"))
 )
+# A disabled account lists no credentials, so its options are the decoys an unknown
+# username gets (the result refuses it anyway, by credential id).
 _SIGN_IN_BY_USERNAME: Final = Prepared(
-    _SIGN_IN_COLUMNS.where(users.c.username_canonical == bindparam("b_canonical")).order_by(
-        credentials.c.id
-    )
+    _SIGN_IN_COLUMNS.where(users.c.username_canonical == bindparam("b_canonical"))
+    .where(users.c.status == "active")
+    .order_by(credentials.c.id)
 )
 _CREDENTIAL_EXISTS: Final = select(credentials.c.id).where(
     credentials.c.credential_id == bindparam("b_credential_id")
@@ -213,7 +215,8 @@ def sign_in_credential(conn: Connection, credential_id: bytes) -> SignInCredenti
 
 
 def sign_in_credentials(conn: Connection, username: str) -> list[SignInCredential]:
-    """A user's credentials by username (canonical form), in one statement (sign-in options)."""
+    """An active user's credentials by username (canonical form), in one statement (sign-in
+    options); none for a disabled user."""
     cursor = _SIGN_IN_BY_USERNAME.execute(conn, {"b_canonical": canonical(username)})
     return [_sign_in(row) for row in cursor.fetchall()]
 

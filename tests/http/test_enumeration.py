@@ -163,6 +163,16 @@ def test_a_user_whose_only_passkey_is_disabled_looks_unknown(app: Flask) -> None
     problem(browser.post("/assertion/result", body), "credential_unknown")
 
 
+def test_a_disabled_account_looks_unknown(app: Flask) -> None:
+    browser, auth = Browser(app.test_client()), SoftAuthenticator()
+    assert browser.register(auth, "dora").status_code == 200
+    with transaction(services(app).engine) as conn:
+        conn.exec_driver_sql("UPDATE users SET status = 'disabled'")
+    options = _options(app.test_client(), "dora")
+    imaginary = services(app).decoys.for_username("dora")
+    assert _allowed(options) == [(c.credential_id, c.transports) for c in imaginary]
+
+
 def test_discoverable_sign_in_is_unchanged(client: FlaskClient) -> None:
     browser, auth = Browser(client), SoftAuthenticator()
     assert browser.register(auth, "ada").status_code == 200

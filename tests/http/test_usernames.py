@@ -108,3 +108,10 @@ def test_the_display_name_keeps_its_own_rules(app: Flask) -> None:
         "/attestation/options", {"username": "ada", "displayName": "Ada\u202e"}
     )
     problem(refused, "malformed")
+
+
+def test_a_passkey_added_under_a_look_alike_gets_the_accounts_own_name(app: Flask) -> None:
+    browser = Browser(app.test_client())
+    assert browser.register(SoftAuthenticator(), "fold-x").status_code == 200  # UV: stepped up
+    options = browser.registration_options("FOLD-x")
+    assert options["user"]["name"] == "fold-x"
