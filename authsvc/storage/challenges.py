@@ -23,7 +23,6 @@ answer is told "challenge_expired" rather than "challenge_unknown", then drop it
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -36,12 +35,12 @@ from authsvc.errors import Unavailable
 from authsvc.storage.db import REDIS_DOWN, transaction
 from authsvc.storage.models import challenges
 from authsvc.storage.prepared import Prepared
+from authsvc.storage.sweeping import SweepSchedule
 
 if TYPE_CHECKING:
     import redis
 
 EXPIRED_GRACE: Final = 60.0
-SWEEP_INTERVAL: Final = 60.0
 
 _VALUES: Final[dict[str, Any]] = {
     "id": bindparam("b_id"),
@@ -104,8 +103,7 @@ class SqlChallengeStore:
     def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
-        self._next_sweep = 0.0
-        self._sweep_lock = threading.Lock()
+        self._sweeps = SweepSchedule()
 
     def put(self, pending: PendingCeremony, conn: Connection | None = None) -> None:
         if conn is None:
@@ -125,7 +123,7 @@ class SqlChallengeStore:
                 "b_data": pending.to_json(),
             },
         )
-        if self._sweep_due(now):
+        if self._sweeps.due(now):
             # Abandoned ceremonies are never consumed; an indexed range delete now and
             # then keeps the table as small as the number of live ceremonies.
             conn.execute(_SWEEP, {"b_before": now - EXPIRED_GRACE})
@@ -141,13 +139,6 @@ class SqlChallengeStore:
 
     def ping(self) -> None:
         """The database is checked by the caller; nothing more to do here."""
-
-    def _sweep_due(self, now: float) -> bool:
-        with self._sweep_lock:
-            if now < self._next_sweep:
-                return False
-            self._next_sweep = now + SWEEP_INTERVAL
-            return True
 
 
 class RedisChallengeStore:

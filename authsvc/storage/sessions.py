@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -31,11 +30,11 @@ from authsvc.errors import Unavailable
 from authsvc.storage.db import REDIS_DOWN
 from authsvc.storage.models import web_sessions
 from authsvc.storage.prepared import Prepared
+from authsvc.storage.sweeping import SweepSchedule
 
 if TYPE_CHECKING:
     import redis
 
-SWEEP_INTERVAL: Final = 60.0
 #: Redis keeps a record this long past the moment it can no longer be used
 EXPIRED_GRACE: Final = 60.0
 
@@ -123,13 +122,12 @@ class SqlSessionStore:
 
     def __init__(self, idle_timeout: int) -> None:
         self._idle = idle_timeout
-        self._next_sweep = 0.0
-        self._sweep_lock = threading.Lock()
+        self._sweeps = SweepSchedule()
 
     def add(self, conn: Connection, record: SessionRecord) -> None:
         _INSERT.execute(conn, {f"b_{n}": v for n, v in asdict(record).items()})
         now = record.last_seen_at
-        if self._sweep_due(now):
+        if self._sweeps.due(now):
             # Sessions nobody signs out of are never deleted by a request; an indexed
             # delete now and then keeps the table as small as the live sessions.
             conn.execute(
@@ -177,13 +175,6 @@ class SqlSessionStore:
             delete(web_sessions).where(web_sessions.c.credential_pk == credential_pk)
         )
         return int(result.rowcount)
-
-    def _sweep_due(self, now: float) -> bool:
-        with self._sweep_lock:
-            if now < self._next_sweep:
-                return False
-            self._next_sweep = now + SWEEP_INTERVAL
-            return True
 
 
 class RedisSessionStore:

@@ -13,7 +13,6 @@ from authsvc.ceremony.state import PendingCeremony
 from authsvc.errors import Unavailable
 from authsvc.storage.challenges import (
     EXPIRED_GRACE,
-    SWEEP_INTERVAL,
     ChallengeStore,
     RedisChallengeStore,
     SqlChallengeStore,
@@ -21,6 +20,7 @@ from authsvc.storage.challenges import (
 )
 from authsvc.storage.db import transaction
 from authsvc.storage.models import challenges
+from authsvc.storage.sweeping import SWEEP_INTERVAL
 from tests.storage.builders import pending
 
 
