@@ -7,16 +7,14 @@ since it only ever takes access away (the first thing to do about a stolen cooki
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import Connection
 
-from authsvc.errors import Conflict, Forbidden, Malformed
+from authsvc.errors import Conflict, Malformed
 from authsvc.services.admin import Actor, run_admin
 from authsvc.services.audited import Subject
 from authsvc.services.context import Services
 from authsvc.services.sessions import end_user_sessions
-from authsvc.storage import user_state
+from authsvc.storage import accounts, user_state
 
 
 def revoke_user_sessions(services: Services, actor: Actor, user_id: int) -> int:
@@ -33,35 +31,29 @@ def revoke_user_sessions(services: Services, actor: Actor, user_id: int) -> int:
     return run_admin(services, actor, "session.revoke_all", work)
 
 
-def set_user_status(
-    services: Services, actor: Actor, user_id: int, read_status: Callable[[], object]
-) -> str:
-    """Disable or enable a user; disabling ends their sessions. Returns the new status.
-
-    ``read_status`` parses the request for the new status; it is called only once the
-    caller is known to be an admin, so the body of an unauthorised call is never read.
+def set_user_status(services: Services, actor: Actor, user_id: int, status: str) -> None:
+    """Disable or enable a user; disabling ends their sessions.
 
     An admin cannot change their own status (``forbidden``: a hijacked admin session must
     not be able to lock its owner out, nor an admin shed their own account by mistake), and
-    the last active admin cannot be disabled (``conflict``). The active admins are read
-    with their rows locked, so two admins disabling each other at once cannot both succeed.
+    the last active admin cannot be disabled (``conflict``), decided by
+    :func:`authsvc.storage.accounts.other_active_admins` under its row locks, so two admins
+    disabling each other at once cannot both succeed.
     """
 
-    def work(conn: Connection, subject: Subject) -> str:
-        status = read_status()
-        if not isinstance(status, str) or status not in user_state.USER_STATUSES:
+    def work(conn: Connection, subject: Subject) -> None:
+        if status not in user_state.USER_STATUSES:
             raise Malformed(f"status must be one of {', '.join(sorted(user_state.USER_STATUSES))}")
-        subject.user_id = user_id
-        if user_id == actor.user_id:
-            raise Forbidden("an admin cannot change their own status")
-        if status == "disabled":
-            admins = user_state.active_admins(conn)
-            if user_id in admins and not admins - {user_id}:
-                raise Conflict("the last active admin cannot be disabled")
+        target = accounts.user_summary(conn, user_id)  # NotFound for no such user
+        if (
+            status == "disabled"
+            and (target.role, target.status) == ("admin", "active")
+            and not accounts.other_active_admins(conn, user_id)
+        ):
+            raise Conflict("the last active admin cannot be disabled")
         previous = user_state.set_status(conn, user_id, status)
         subject.detail.update(status=status, previous=previous)
         if status == "disabled":
             end_user_sessions(services, conn, user_id, subject)
-        return status
 
-    return run_admin(services, actor, "user.status", work, step_up=True)
+    run_admin(services, actor, "user.status", work, step_up=True, target_user_id=user_id)

@@ -1,10 +1,10 @@
 """A user's status and passkey names, and the reads that guard account changes and every
 signed-in request.
 
-The guards that must hold under concurrency lock what they count: ``FOR UPDATE`` on
+The guard that must hold under concurrency locks what it counts: ``FOR UPDATE`` on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already makes every writing transaction run alone.
-So two registrations racing for an account's last free passkey slot, or two admins
-disabling each other, are decided one after the other.
+So two registrations racing for an account's last free passkey slot are decided one after
+the other. (The last-admin rule is :func:`authsvc.storage.accounts.other_active_admins`.)
 """
 
 from __future__ import annotations
@@ -89,16 +89,6 @@ def active_credential_count(conn: Connection, user_id: int) -> int:
         )
     ).scalar_one()
     return int(count)
-
-
-def active_admins(conn: Connection) -> set[int]:
-    """The ids of active admins, locked until the transaction ends (last-admin rules)."""
-    rows = conn.execute(
-        select(users.c.id)
-        .where(users.c.role == "admin", users.c.status == "active")
-        .with_for_update()
-    )
-    return {row.id for row in rows}
 
 
 def credential_count(conn: Connection, user_id: int) -> int:

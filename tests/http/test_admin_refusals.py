@@ -13,13 +13,15 @@ from werkzeug.test import TestResponse
 
 from authsvc.policy.examples import EXAMPLES
 from authsvc.web import admin as admin_routes
+from authsvc.web import admin_accounts as account_routes
 from authsvc.web.admin_calls import ROUTES, AdminRoute
 from tests.http.admin_flows import ADMIN, AdminBrowser, signed_in_admin
 from tests.http.flows import advance_clock, audit_rows, problem, services
 from tests.softauthn import SoftAuthenticator
 
 CUSTOMERS = json.loads(EXAMPLES["customers"])
-MINE = sorted((e, r) for e, r in ROUTES.items() if e.startswith(f"{admin_routes.bp.name}."))
+BLUEPRINTS = {admin_routes.bp.name, account_routes.bp.name}
+MINE = sorted((e, r) for e, r in ROUTES.items() if e.split(".", maxsplit=1)[0] in BLUEPRINTS)
 ACTIONS = {(r.method, r.rule): r.action for r in ROUTES.values()}
 GARBAGE = {"<script>alert(1)</script>": 1, "role": ["admin"], "document": "x"}
 
@@ -43,9 +45,10 @@ def _refused_once(
 
 
 def test_every_route_is_registered_with_its_inputs() -> None:
-    assert len(MINE) == 17
+    assert len(MINE) == 19
     assert ROUTES["admin.audit_log"].query == ("user", "event", "since", "until", "before", "limit")
     assert ROUTES["admin.set_role"].members == {"role"}
+    assert ROUTES["admin_accounts.set_status"].required == {"status"}
 
 
 @pytest.mark.parametrize(("endpoint", "route"), MINE, ids=[e for e, _ in MINE])
@@ -145,6 +148,10 @@ def test_edge_times_that_fit_are_accepted(app: Flask) -> None:
     ("method", "path", "body", "action"),
     [
         ("PUT", "/users/%D9%A3/role", {"role": "user"}, "user.role"),
+        ("PUT", "/users/%D9%A3/status", {"status": "disabled"}, "user.status"),
+        ("DELETE", "/users/%C2%B2/sessions", None, "session.revoke_all"),
+        ("DELETE", "/users/999/sessions", None, "session.revoke_all"),
+        ("PUT", "/users/999/status", {"status": "active"}, "user.status"),
         ("PUT", "/users/0/group", {"group": "default"}, "user.group"),
         ("PUT", "/users/2147483648/role", {"role": "user"}, "user.role"),
         ("PUT", "/credentials/%C2%B2/status", {"status": "active"}, "credential.status"),
@@ -160,7 +167,18 @@ def test_unknown_resources_are_not_found_and_audited(
     app: Flask, method: str, path: str, body: object, action: str
 ) -> None:
     admin, _ = signed_in_admin(app)
+    before = len(audit_rows(services(app).engine))
     _refused_once(app, admin.call(method, path, body), "not_found", 404, action)
+    assert len(audit_rows(services(app).engine)) == before + 1
+
+
+def test_a_path_id_is_read_only_after_authorisation(app: Flask) -> None:
+    """Not an id at all: the anonymous caller still hears 401, and that is one audit row."""
+    anonymous = AdminBrowser(app.test_client())
+    before = len(audit_rows(services(app).engine))
+    response = anonymous.call("PUT", "/users/abc/status", {"status": "disabled"})
+    _refused_once(app, response, "unauthenticated", 401, "user.status")
+    assert len(audit_rows(services(app).engine)) == before + 1
 
 
 def test_conflicts_and_stale_step_ups_are_audited(app: Flask) -> None:
