@@ -3,6 +3,7 @@ WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY authsvc ./authsvc
 COPY migrations ./migrations
+COPY webauthn_js ./webauthn_js
 RUN pip install --no-cache-dir -e '.[prod]'
 ENV HOST=0.0.0.0 PORT=5000
 EXPOSE 5000
