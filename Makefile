@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# tests/browser drive Debian's chromium (never a downloaded build) and inject axe-core from
+# node_modules; both are installed here when missing (CI and developers run as root).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# The module's node tests first, so that pytest's summary is the run's last line.
+test: lint browser-deps
+	node --test webauthn_js/test/
 	$(BIN)/pytest
 
 bench: $(STAMP)

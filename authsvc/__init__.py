@@ -23,12 +23,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         guards,
         health,
         limits,
+        pages,
         problems,
+        recovery,
         sessions,
+        well_known,
     )
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    # no Flask static folder: /static/ is authsvc.web.pages' route over webauthn_js/
+    app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -50,4 +54,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(recovery.bp)
+    app.register_blueprint(recovery.admin_bp)
+    app.register_blueprint(well_known.bp)
+    app.register_blueprint(pages.bp)
     return app

@@ -7,15 +7,18 @@ that names the variable, rather than at the first request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
 from limits import parse_many
+from publicsuffixlist import PublicSuffixList
 
 from authsvc import algorithms
 
@@ -29,6 +32,13 @@ FIDO_MDS_ROOT = Path(__file__).resolve().parent / "trust" / "roots" / "globalsig
 #: session. The tests configure short ones through Settings directly.
 SESSION_IDLE_RANGE: Final = (60, 86_400)
 SESSION_LIFETIME_RANGE: Final = (300, 30 * 86_400)
+#: Seconds. A recovery link must outlive the phone call that verified the person, and stays
+#: a one-day door at most.
+RECOVERY_LINK_TTL_RANGE: Final = (300, 86_400)
+#: WebAuthn's related-origin validation lets a browser stop reading ``/.well-known/webauthn``
+#: after this many distinct registrable-domain labels ("example" of example.com and
+#: example.co.uk); Chrome and Firefox stop at 5, so origins past it would fail in browsers.
+MAX_RELATED_ORIGIN_LABELS: Final = 5
 
 
 class ConfigError(ValueError):
@@ -94,6 +104,30 @@ def _check_origin(name: str, origin: str) -> str:
     return origin.rstrip("/")
 
 
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List the package ships (never fetched), loaded on first use.
+
+    ``accept_unknown=False``: a host under no listed suffix (``localhost``, ``.internal``)
+    has no registrable domain, so it is refused rather than guessed at.
+    """
+    return PublicSuffixList(accept_unknown=False)
+
+
+def registrable_label(host: str) -> str | None:
+    """The label browsers count for a related origin: "example" for ``shop.example.co.uk``.
+
+    ``None`` for a host with no registrable domain (an IP address, ``localhost``), which
+    browsers skip when they read ``/.well-known/webauthn``.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        domain = _public_suffixes().privatesuffix(host)
+        return None if domain is None else domain.split(".", 1)[0]
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the service can be configured with (the README lists each variable)."""
@@ -102,6 +136,8 @@ class Settings:
     rp_name: str = "authsvc"
     origins: tuple[str, ...] = ("http://localhost:5000",)
     top_origins: tuple[str, ...] = ()
+    #: other sites' origins that may use RP_ID (WebAuthn related origin requests)
+    related_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 5000
     database_url: str = "sqlite:///var/authsvc.db"
@@ -131,6 +167,11 @@ class Settings:
     rate_limit_credential_failures: int = 5
     rate_limit_credential_delay: int = 1
     rate_limit_credential_delay_max: int = 900
+    #: Recovery attempts (codes and links), per client address and per account + address
+    rate_limit_recovery: str = "20/hour;100/day"
+    rate_limit_recovery_account: str = "5/hour;20/day"
+    #: how long an admin's recovery link works (seconds); a day at most
+    recovery_link_ttl: int = 86_400
     #: NIST SP 800-63B AAL2: reauthenticate after 30 minutes idle and 12 hours in any case
     session_idle_timeout: int = 1800
     session_lifetime: int = 43_200
@@ -148,6 +189,9 @@ class Settings:
             rp_name=env.get("RP_NAME", "").strip() or rp_id,
             origins=tuple(_check_origin("ORIGINS", o) for o in origins),
             top_origins=tuple(_check_origin("TOP_ORIGINS", o) for o in _list(env, "TOP_ORIGINS")),
+            related_origins=tuple(
+                _check_origin("RELATED_ORIGINS", o) for o in _list(env, "RELATED_ORIGINS")
+            ),
             host=env.get("HOST", "").strip() or "127.0.0.1",
             port=port,
             database_url=env.get("DATABASE_URL", "").strip()
@@ -174,6 +218,11 @@ class Settings:
             rate_limit_credential_delay_max=_int(
                 env, "RATE_LIMIT_CREDENTIAL_DELAY_MAX", 900, 1, 86_400
             ),
+            rate_limit_recovery=_rate(env, "RATE_LIMIT_RECOVERY", cls.rate_limit_recovery),
+            rate_limit_recovery_account=_rate(
+                env, "RATE_LIMIT_RECOVERY_ACCOUNT", cls.rate_limit_recovery_account
+            ),
+            recovery_link_ttl=_int(env, "RECOVERY_LINK_TTL", 86_400, *RECOVERY_LINK_TTL_RANGE),
             secure_cookies=_bool(
                 env, "SECURE_COOKIES", all(o.startswith("https://") for o in origins)
             ),
@@ -213,6 +262,41 @@ class Settings:
             raise ConfigError("SECRET_KEY must be at least 16 characters")
         self._check_sessions()
         self._check_rate_limits()
+        low, high = RECOVERY_LINK_TTL_RANGE
+        if not low <= self.recovery_link_ttl <= high:
+            raise ConfigError(f"RECOVERY_LINK_TTL must be between {low} and {high} seconds")
+        self._check_related_origins()
+
+    def _check_related_origins(self) -> None:
+        """Each a web origin outside RP_ID on a registrable domain; at most 5 labels in all.
+
+        Each rule refuses a list that browsers would quietly not honour (in part), which
+        would show only as a SecurityError in a user's browser, while our ceremonies
+        accepted the origin: better to fail at start-up, naming the rule.
+        """
+        labels: set[str] = set()
+        for origin in self.related_origins:
+            host = urlsplit(origin).hostname or ""
+            if not origin.startswith(("https://", "http://")):
+                raise ConfigError(f"RELATED_ORIGINS: {origin!r} is not a web origin")
+            if host == self.rp_id or host.endswith("." + self.rp_id):
+                raise ConfigError(
+                    f"RELATED_ORIGINS: {origin!r} is within RP_ID {self.rp_id!r}; "
+                    "list it in ORIGINS"
+                )
+            label = registrable_label(host)
+            if label is None:
+                raise ConfigError(
+                    f"RELATED_ORIGINS: {origin!r} has no registrable domain (a name under a "
+                    "public suffix), so browsers never honour it as a related origin"
+                )
+            labels.add(label)
+        if len(labels) > MAX_RELATED_ORIGIN_LABELS:
+            raise ConfigError(
+                f"RELATED_ORIGINS: {len(labels)} registrable-domain labels "
+                f"({', '.join(sorted(labels))}); browsers honour at most "
+                f"{MAX_RELATED_ORIGIN_LABELS} (WebAuthn related origins, maxLabels)"
+            )
 
     def _check_rate_limits(self) -> None:
         for name, value in (
@@ -221,6 +305,8 @@ class Settings:
             ("RATE_LIMIT_ACCOUNT", self.rate_limit_account),
             ("RATE_LIMIT_PASSKEYS", self.rate_limit_passkeys),
             ("RATE_LIMIT_ADMIN", self.rate_limit_admin),
+            ("RATE_LIMIT_RECOVERY", self.rate_limit_recovery),
+            ("RATE_LIMIT_RECOVERY_ACCOUNT", self.rate_limit_recovery_account),
         ):
             try:
                 items = parse_many(value)

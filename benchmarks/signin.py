@@ -5,7 +5,9 @@ sign-in can cost less. On the same real assertion (shared vector
 ``es256-dontneeda-authentication``) it times python-fido2's ``Fido2Server``, py_webauthn,
 and our verification alone; then whole sign-ins (options + result, in-process through the
 WSGI app, audit row and all) on SQLite and, when ``DATABASE_URL``/``REDIS_URL`` are set, on
-PostgreSQL + Redis. This prints numbers; it asserts nothing.
+PostgreSQL + Redis. Rate limits are on as deployed (the default limits' windows, each made
+too large to reach, so every check is paid), then with one window per limit, then off: the
+floor the limits add to. This prints numbers; it asserts nothing.
 
 Run: ``make bench`` (or ``python -m benchmarks.signin``).
 """
@@ -30,6 +32,7 @@ from fido2.cose import CoseKey
 from fido2.server import Fido2Server
 from fido2.webauthn import Aaguid, AttestedCredentialData, PublicKeyCredentialRpEntity
 from flask import Flask
+from limits import parse_many
 from webauthn import verify_authentication_response
 
 from authsvc import create_app
@@ -200,12 +203,12 @@ def register(client: WsgiClient, auth: Any, username: str) -> None:
     assert status == 200, answer
 
 
-def signin_us(settings: Settings, number: int) -> float:
+def signin_us(settings: Settings, number: int, rate_limits: bool = True) -> float:
     """Whole sign-ins through the WSGI app under the default policy."""
     from tests.softauthn import SoftAuthenticator  # noqa: PLC0415 - dev-only helper
 
     upgrade(settings.database_url)
-    app = create_app(settings)
+    app = create_app(settings.with_changes(rate_limits=rate_limits))
     client = WsgiClient(app, settings.origins[0])
     auth = SoftAuthenticator()
     username = f"bench{time.time_ns()}"
@@ -254,50 +257,64 @@ def round_trip_us(settings: Settings) -> float:
 _LIMITS = ("rate_limit_ceremony", "rate_limit_signup", "rate_limit_account", "rate_limit_passkeys")
 
 
+def unreachable(value: str, windows: int | None = None) -> str:
+    """``value``'s windows (the first ``windows`` of them), each allowing a million."""
+    items = sorted(parse_many(value), key=lambda item: item.get_expiry())[:windows]
+    return ";".join(f"1000000/{item.multiples} {item.GRANULARITY.name}" for item in items)
+
+
+def limited(settings: Settings, windows: int | None = None) -> Settings:
+    """``settings`` with the sign-in path's limits on, at their default windows, unreachable."""
+    defaults = Settings()
+    return settings.with_changes(
+        rate_limits=True,
+        **{name: unreachable(getattr(defaults, name), windows) for name in _LIMITS},
+    )
+
+
 def main() -> None:
     number = int(os.environ.get("BENCH_N", "2000"))
     v = load_vector()
     rows = verification_rows(v, number)
     floor = rows[0][1]
     with tempfile.TemporaryDirectory() as tmp:
-        base = Settings(
+        sqlite = Settings(
             origins=("http://localhost:5000",),
             database_url=f"sqlite:///{tmp}/bench.db",
             secret_key="benchmark-secret-key-0123456789",
-        ).with_changes(  # limits on, as deployed, but never reached: each check is paid
-            **dict.fromkeys(_LIMITS, "1000000/minute")
         )
-        off = base.with_changes(rate_limits=False)
-        rows.append(("whole sign-in via WSGI, SQLite", signin_us(base, number // 4)))
-        rows.append(
-            ("whole sign-in via WSGI, SQLite, rate limits off", signin_us(off, number // 4))
-        )
-        rows.append(
-            (
-                "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
-                peer_signin_us(f"sqlite:///{tmp}/peer.db", number // 4),
-            )
-        )
+        stores = [("SQLite", sqlite)]
         if os.environ.get("DATABASE_URL"):
-            pg = base.with_changes(
+            pg = sqlite.with_changes(
                 database_url=os.environ["DATABASE_URL"],
                 redis_url=os.environ.get("REDIS_URL") or None,
                 redis_prefix="authsvc-bench:",
             )
-            label = "PostgreSQL + Redis" if pg.redis_url else "PostgreSQL"
-            rows.append((f"whole sign-in via WSGI, {label}", signin_us(pg, number // 4)))
-            rows.append(
-                (
-                    f"whole sign-in via WSGI, {label}, rate limits off",
-                    signin_us(pg.with_changes(rate_limits=False), number // 4),
+            stores.append(("PostgreSQL + Redis" if pg.redis_url else "PostgreSQL", pg))
+        for label, store in stores:
+            name = f"whole sign-in via WSGI, {label}"
+            rows.append((name, signin_us(limited(store), number // 4)))
+            rows.append((f"{name}, one window a limit", signin_us(limited(store, 1), number // 4)))
+            rows.append((f"{name}, rate limits off", signin_us(store, number // 4, False)))
+            if label == "SQLite":
+                rows.append(
+                    (
+                        "naive peer sign-in (Flask+ORM+py_webauthn), SQLite",
+                        peer_signin_us(f"sqlite:///{tmp}/peer.db", number // 4),
+                    )
                 )
-            )
+        if len(stores) > 1:
             rows.append(("one PostgreSQL round trip (SELECT 1), for scale", round_trip_us(pg)))
-    print(f"{'measurement':<56} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
+    defaults = Settings()
+    windows = ", ".join(
+        f"{name.removeprefix('rate_limit_')} {getattr(defaults, name)}" for name in _LIMITS
+    )
+    print(f"{'measurement':<64} {'µs/op':>9} {'ops/s':>9} {'x floor':>8}")
     for name, us in rows:
-        print(f"{name:<56} {us:>9.1f} {1e6 / us:>9.0f} {us / floor:>8.2f}")
+        print(f"{name:<64} {us:>9.1f} {1e6 / us:>9.0f} {us / floor:>8.2f}")
     digest = hashlib.sha256(json.dumps(v["response"]).encode()).hexdigest()[:12]
     print(f"(assertion {VECTOR}, sha256 {digest}; {number} calls per measurement)")
+    print(f"(rate limits on: the windows of {windows}; each allowing a million)")
 
 
 if __name__ == "__main__":

@@ -97,12 +97,12 @@ class _Reader:
         self.problem(f"{key} must be null or one of {', '.join(repr(v) for v in values)}")
         return None
 
-    def boolean(self, key: str) -> bool:
-        value = self.doc.get(key, False)
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self.doc.get(key, default)
         if isinstance(value, bool):
             return value
         self.problem(f"{key} must be true or false")
-        return False
+        return default
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         value = self.doc.get(key, default)
@@ -261,6 +261,8 @@ def _read(reader: _Reader, *, name: str, version: int) -> Policy:
         max_credentials=reader.integer(
             "max_credentials", DEFAULT_MAX_CREDENTIALS, *MAX_CREDENTIALS_RANGE
         ),
+        recovery_codes=reader.boolean("recovery_codes", default=True),
+        recovery_links=reader.boolean("recovery_links", default=True),
     )
 
 
@@ -287,4 +289,6 @@ def policy_document(policy: Policy) -> dict[str, object]:
         "sign_count_regression": policy.sign_count_regression,
         "step_up_max_age_seconds": policy.step_up_max_age_seconds,
         "max_credentials": policy.max_credentials,
+        "recovery_codes": policy.recovery_codes,
+        "recovery_links": policy.recovery_links,
     }

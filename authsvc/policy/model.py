@@ -9,6 +9,7 @@ and lets an audit record name exactly the rules that decided.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final, Literal
 
 UserVerification = Literal["required", "preferred", "discouraged"]
@@ -56,6 +57,16 @@ DEFAULT_MAX_CREDENTIALS: Final = 20
 MAX_CREDENTIALS_RANGE: Final = (1, 100)
 
 
+class RecoveryReason(StrEnum):
+    """Why the policy refuses a recovery (``policy_denied`` reasons). Never renamed.
+
+    Apart from :class:`~authsvc.policy.evaluate.ReasonCode`: no authenticator is judged.
+    """
+
+    RECOVERY_CODES_NOT_ALLOWED = "recovery_codes_not_allowed"
+    RECOVERY_LINKS_NOT_ALLOWED = "recovery_links_not_allowed"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """The rules one group of users is held to, at registration and at every sign-in.
@@ -91,6 +102,11 @@ class Policy:
     step_up_max_age_seconds: int = 300
     #: how many passkeys (of any status) one account may hold; registering more is refused
     max_credentials: int = DEFAULT_MAX_CREDENTIALS
+    #: whether the group's users may make and use one-time recovery codes (off for staff
+    #: whose recovery should always go through a person)
+    recovery_codes: bool = True
+    #: whether an admin may issue the group's users a one-time registration link
+    recovery_links: bool = True
 
     @classmethod
     def default(cls) -> Policy:

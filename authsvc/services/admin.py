@@ -13,7 +13,15 @@ from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import Connection
 
-from authsvc.errors import AuthError, Conflict, Forbidden, Malformed, NotFound, Unauthenticated
+from authsvc.errors import (
+    AuthError,
+    Conflict,
+    Forbidden,
+    Malformed,
+    NotFound,
+    StepUpRequired,
+    Unauthenticated,
+)
 from authsvc.policy.document import PolicyInvalid, parse_policy, policy_document
 from authsvc.policy.evaluate import evaluate
 from authsvc.policy.model import Policy
@@ -30,12 +38,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The signed-in admin: who, from where, and when they last verified (epoch seconds)."""
+    """The signed-in admin: who, from where, and when they last verified (epoch seconds).
+
+    ``recovered``: the session was signed in by account recovery and has not used a
+    passkey since; it may not use the admin API at all (``step_up_required``).
+    """
 
     user_id: int | None
     role: str | None
     verified_at: float | None
     caller: Caller
+    recovered: bool = False
 
 
 def run_admin(
@@ -77,6 +90,8 @@ def _check_admin(actor: Actor) -> None:
         raise Unauthenticated()
     if actor.role != "admin":
         raise Forbidden("this needs the admin role")
+    if actor.recovered:
+        raise StepUpRequired("a recovered session cannot use the admin API: sign in with a passkey")
 
 
 def authorize(services: Services, actor: Actor, action: str) -> None:

@@ -62,7 +62,9 @@ class Services:
             engine=engine,
             challenges=make_challenge_store(engine, settings.redis_url, settings.redis_prefix),
             anchors=TrustAnchors.from_pem_files(settings.trust_roots),
-            origins=OriginPolicy.of(settings.origins, settings.top_origins),
+            origins=OriginPolicy.of(
+                settings.origins, settings.top_origins, related=settings.related_origins
+            ),
             metadata=MetadataHolder(
                 engine=engine,
                 mds_root=TrustAnchors.from_pem_files([settings.mds_root]),

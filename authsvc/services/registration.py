@@ -35,7 +35,7 @@ from authsvc.services.sessions import (
     live_session,
     open_session,
     publish,
-    require_step_up,
+    require_step_up_to_add_passkey,
 )
 from authsvc.storage import repositories as repo
 from authsvc.storage import user_state
@@ -84,7 +84,7 @@ def begin_registration(
             session = live_session(services, conn, caller.binding)
             if session is None or session.user_id != user.id:
                 raise Conflict("this username is taken; sign in to add a passkey to it")
-            require_step_up(services, conn, user.id, session.verified_at)
+            require_step_up_to_add_passkey(services, conn, session)
             existing = repo.list_credentials(conn, user.id)
             _check_cap(policy, len(existing))
             exclude = [KnownCredential(c.credential_id, c.transports) for c in existing]
@@ -163,7 +163,7 @@ def _check_session(
     session = live_session(services, conn, caller.binding)
     if session is None or session.user_id != pending.user_id:
         raise Unauthenticated("the session that asked for these options has ended")
-    require_step_up(services, conn, pending.user_id, session.verified_at)
+    require_step_up_to_add_passkey(services, conn, session)
 
 
 def finish_registration(

@@ -28,7 +28,7 @@ from authsvc.policy.evaluate import step_up_fresh
 from authsvc.services.audited import Subject, run_audited
 from authsvc.services.context import Caller, Services
 from authsvc.services.policy import policy_for_user
-from authsvc.storage import user_state
+from authsvc.storage import recovery, user_state
 from authsvc.storage.db import transaction
 from authsvc.storage.sessions import SessionRecord
 from authsvc.storage.user_state import SessionAccount
@@ -117,6 +117,13 @@ def open_session(
             user_agent=_truncate(user_agent),
         )
         subject.detail["step_up"] = True
+        if previous.recovered:
+            # the first passkey sign-in on a recovered session is its real sign-in: from
+            # now on it is an ordinary session of that passkey
+            record = replace(
+                record, recovered=False, credential_pk=credential_pk, user_verified=user_verified
+            )
+            subject.detail["recovery_cleared"] = True
     else:
         record = SessionRecord(
             id_hash=id_hash,
@@ -132,6 +139,46 @@ def open_session(
         )
         if previous is not None:
             subject.detail["ended_session"] = previous.public_id
+    services.sessions.add(conn, record)
+    subject.detail["session"] = record.public_id
+    return OpenedSession(token, record)
+
+
+def open_recovered_session(
+    services: Services,
+    conn: Connection,
+    subject: Subject,
+    *,
+    caller: Caller,
+    user_agent: str | None,
+    user_id: int,
+) -> OpenedSession:
+    """Sign the caller's session in as ``user_id`` by recovery; in ``conn``'s transaction.
+
+    Always a new session, under a new id, whatever the caller had before (that record is
+    ended). It is ``recovered``, has no credential and no user verification, so every
+    step-up check refuses it except the one for adding a passkey
+    (:func:`require_step_up_to_add_passkey`); its first passkey sign-in clears the flag.
+    """
+    now = services.clock()
+    key = _key(caller.binding)
+    previous = services.sessions.take(conn, key) if key is not None else None
+    token = new_token()
+    record = SessionRecord(
+        id_hash=hashlib.sha256(token.encode("ascii")).digest(),
+        user_id=user_id,
+        credential_pk=None,
+        user_verified=False,
+        signed_in_at=now,
+        verified_at=None,
+        last_seen_at=now,
+        expires_at=now + services.settings.session_lifetime,
+        client_address=caller.client_address,
+        user_agent=_truncate(user_agent),
+        recovered=True,
+    )
+    if previous is not None:
+        subject.detail["ended_session"] = previous.public_id
     services.sessions.add(conn, record)
     subject.detail["session"] = record.public_id
     return OpenedSession(token, record)
@@ -171,11 +218,7 @@ def load(services: Services, binding: str) -> CurrentSession | None:
         record = services.sessions.get(conn, key)
         if record is None:
             return None
-        account = (
-            user_state.session_account(conn, record.user_id, record.credential_pk)
-            if usable(services, record, now)
-            else None
-        )
+        account = _account(conn, record) if usable(services, record, now) else None
         if account is None:
             services.sessions.take(conn, key)
             return None
@@ -188,14 +231,30 @@ def load(services: Services, binding: str) -> CurrentSession | None:
 def current(services: Services, conn: Connection, caller: Caller) -> CurrentSession:
     """The caller's live session, re-read in ``conn``'s transaction; else Unauthenticated."""
     record = live_session(services, conn, caller.binding)
-    account = (
-        user_state.session_account(conn, record.user_id, record.credential_pk)
-        if record is not None
-        else None
-    )
+    account = _account(conn, record) if record is not None else None
     if record is None or account is None:
         raise Unauthenticated("sign in first")
     return CurrentSession(record, account)
+
+
+def _account(conn: Connection, record: SessionRecord) -> SessionAccount | None:
+    """Whose session it is, if the user (and the credential that signed it in) are active."""
+    if record.credential_pk is None:
+        return recovery.recovered_account(conn, record.user_id)
+    return user_state.session_account(conn, record.user_id, record.credential_pk)
+
+
+def require_step_up_to_add_passkey(
+    services: Services, conn: Connection, session: SessionRecord
+) -> None:
+    """The step-up rule for adding a passkey, which a recovered session meets.
+
+    Recovery exists so that someone who lost every passkey can get a new one: the code or
+    the admin's link was the proof. Nothing else accepts a recovered session (it has no
+    ``verified_at``), so what recovery gets is exactly one new passkey's worth of access.
+    """
+    if not session.recovered:
+        require_step_up(services, conn, session.user_id, session.verified_at)
 
 
 def require_step_up(

@@ -151,8 +151,9 @@ class WebSession(Base):
 
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # the credential (credentials.id) that signed the session in: ending it ends the session
-    credential_pk: Mapped[int] = mapped_column(
+    # the credential (credentials.id) that signed the session in: ending it ends the session.
+    # None for a recovered session until its first passkey sign-in (recovery used no passkey).
+    credential_pk: Mapped[int | None] = mapped_column(
         ForeignKey("credentials.id", ondelete="CASCADE"), index=True
     )
     user_verified: Mapped[bool]  # whether the sign-in performed user verification
@@ -162,6 +163,41 @@ class WebSession(Base):
     expires_at: Mapped[float] = mapped_column(Double, index=True)  # the absolute lifetime
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # signed in by a recovery code or link: may add a passkey, nothing else (services.recovery)
+    recovered: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RecoveryCode(Base):
+    """One unused recovery code of a user, as its keyed hash (``authsvc.storage.recovery``).
+
+    A used code is deleted, so the table only ever holds codes that still work; the hash is
+    unique, and looked up together with the user's id.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime]
+
+
+class OneTimeToken(Base):
+    """A single-use token bound to one account, kept as its SHA-256; deleted when redeemed.
+
+    ``purpose`` says what redeeming it does ("recovery": an admin's registration link, which
+    signs in a recovered session). A token of one purpose can never be redeemed as another.
+    """
+
+    __tablename__ = "one_time_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[float] = mapped_column(Double)  # epoch seconds, the service clock
+    issued_by: Mapped[int | None] = mapped_column(Integer)  # the admin's user id
 
 
 class AuditEvent(Base):
@@ -269,3 +305,5 @@ policies: Final = cast(Table, Policy.__table__)
 groups: Final = cast(Table, Group.__table__)
 metadata_blobs: Final = cast(Table, MetadataBlob.__table__)
 rate_limits: Final = cast(Table, RateLimitCounter.__table__)
+recovery_codes: Final = cast(Table, RecoveryCode.__table__)
+one_time_tokens: Final = cast(Table, OneTimeToken.__table__)

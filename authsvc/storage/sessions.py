@@ -55,7 +55,9 @@ class SessionRecord:
 
     id_hash: bytes  # SHA-256 of the cookie's opaque id
     user_id: int
-    credential_pk: int  # credentials.id of the passkey that signed the session in
+    #: credentials.id of the passkey that signed the session in; None for a recovered
+    #: session until its first passkey sign-in
+    credential_pk: int | None
     user_verified: bool  # whether that sign-in performed user verification
     signed_in_at: float
     verified_at: float | None  # the last user-verified assertion on this session (step-up)
@@ -63,6 +65,9 @@ class SessionRecord:
     expires_at: float  # signed_in_at + the absolute lifetime
     client_address: str | None
     user_agent: str | None
+    #: signed in by recovery (a code or an admin's link), not yet by a passkey: it may add a
+    #: passkey and nothing else that needs a step-up (see authsvc.services.recovery)
+    recovered: bool = False
 
     @property
     def public_id(self) -> str:
@@ -114,6 +119,7 @@ def _record(row: Sequence[Any]) -> SessionRecord:
     values = dict(zip(_NAMES, row, strict=True))
     values["id_hash"] = bytes(values["id_hash"])
     values["user_verified"] = bool(values["user_verified"])
+    values["recovered"] = bool(values["recovered"])
     return SessionRecord(**values)
 
 
@@ -197,6 +203,13 @@ class RedisSessionStore:
     def _credential_set(self, credential_pk: int) -> str:
         return f"{self._prefix}session-credential:{credential_pk}"
 
+    def _indexes(self, record: SessionRecord) -> list[str]:
+        """The index sets ``record`` is a member of (a recovered one has no credential yet)."""
+        found = [self._user_set(record.user_id)]
+        if record.credential_pk is not None:
+            found.append(self._credential_set(record.credential_pk))
+        return found
+
     def _ttl(self, record: SessionRecord, now: float) -> int:
         """Seconds until the record is unusable (idle or past its lifetime), plus a grace."""
         ends = min(record.expires_at, record.last_seen_at + self._idle)
@@ -214,10 +227,7 @@ class RedisSessionStore:
                     record.to_json(),
                     ex=self._ttl(record, record.last_seen_at),
                 )
-                for index in (
-                    self._user_set(record.user_id),
-                    self._credential_set(record.credential_pk),
-                ):
+                for index in self._indexes(record):
                     pipe.sadd(index, record.id_hash.hex())
                     pipe.expire(index, index_ttl)
                 pipe.execute()
@@ -249,8 +259,8 @@ class RedisSessionStore:
                 return None
             record = SessionRecord.from_json(_text(raw))
             with self._client.pipeline(transaction=True) as pipe:
-                pipe.srem(self._user_set(record.user_id), id_hash.hex())
-                pipe.srem(self._credential_set(record.credential_pk), id_hash.hex())
+                for index in self._indexes(record):
+                    pipe.srem(index, id_hash.hex())
                 pipe.execute()
         except REDIS_DOWN as exc:
             raise Unavailable("the session store is unavailable") from exc

@@ -45,6 +45,7 @@ def _session_json(record: SessionRecord, *, current: bool) -> dict[str, Any]:
         "userVerified": record.user_verified,
         "verifiedAt": _time(record.verified_at),
         "credential": record.credential_pk,
+        "recovered": record.recovered,
         "clientAddress": record.client_address,
         "userAgent": record.user_agent,
     }
@@ -102,14 +103,16 @@ def end_all_sessions() -> Response:
     return _no_content(ended_own_session=True)
 
 
-def _credential_json(cred: CredentialRecord, signed_in_with: int) -> dict[str, Any]:
+def _credential_json(cred: CredentialRecord, signed_in_with: int | None) -> dict[str, Any]:
     aaguid = str(Aaguid(cred.aaguid))
     described = services().metadata.describe(aaguid, cred.attestation_key_id)
     return {
         "id": cred.id,
         "name": cred.name,
         "authenticator": described.description if described else None,
+        "authenticatorIcon": described.icon if described else None,
         "aaguid": aaguid,
+        "aaguidProven": cred.aaguid_proven,
         "status": cred.status,
         "backupEligible": cred.backup_eligible,
         "backedUp": cred.backed_up,

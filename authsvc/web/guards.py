@@ -10,6 +10,14 @@ Metadata) must not say ``cross-site``. A request with neither header is not from
 (native apps, curl, scripts) and has no ambient cookie to abuse, so it passes; the JSON-only
 rule of :func:`authsvc.web.schemas.json_body` stays as a second line behind this one.
 
+``RELATED_ORIGINS`` count as allowed ``Origin`` values too. They are other sites, and a
+page there calling this service's own host is still refused: every browser that does
+related origin requests sends Fetch Metadata, which says ``cross-site`` (nor would its
+cookie or a CORS preflight pass). What the allowance admits is this same service answering
+on the related origin's host (``https://example.co.uk`` proxied here), whose pages' calls
+are same-origin and carry that ``Origin``; an RP trusted that origin with its passkeys by
+listing it, so its own requests are not a forgery.
+
 The check runs as the first ``before_request`` hook, so before any body is parsed, any state
 is touched or any rate limit counts. Flask runs app-level ``before_request`` hooks in the
 order they were registered, and flask-limiter registers its own in ``Limiter.init_app``:
@@ -63,6 +71,25 @@ API_HEADERS: Mapping[str, str] = MappingProxyType(
         "Cross-Origin-Resource-Policy": "same-origin",
     }
 )
+#: The CSP of an HTML page (and of nothing else): our own scripts and one stylesheet, never
+#: inline code, so an injected ``<script>`` or ``style=`` does nothing; ``data:`` images for
+#: the authenticator icons that FIDO metadata carries as data URLs; fetch() only to us; no
+#: ``<base>`` rewrite, no form posting elsewhere, no framing (clickjacking a passkey prompt).
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HTML_MIMETYPE = "text/html"
+#: Public documents, by endpoint, that browsers on other sites fetch without cookies:
+#: ``/.well-known/webauthn`` is the same for everyone, so a successful answer may be kept
+#: by any cache for an hour and read cross-origin. The hour is only how long a newly added
+#: related origin may wait for browsers holding the old copy; a removed one is refused by
+#: the ceremonies at once, whatever a cache still says. Errors (404 when unset) stay no-store.
+PUBLIC_DOCUMENTS = frozenset({"well_known.webauthn"})
+_DOCUMENT_METHODS = frozenset({"GET", "HEAD"})  # not Flask's automatic OPTIONS answer
+PUBLIC_DOCUMENT_HEADERS: Mapping[str, str] = MappingProxyType(
+    {"Cache-Control": "public, max-age=3600", "Cross-Origin-Resource-Policy": "cross-origin"}
+)
 HSTS_HEADER = "Strict-Transport-Security"
 #: Two years (the max-age hstspreload.org recommends) with subdomains; ``preload`` is left to
 #: the operator, since leaving the browsers' preload list takes months.
@@ -112,8 +139,9 @@ def _api_headers(*, hsts: bool) -> Mapping[str, str]:
 def init(app: Flask) -> None:
     """Install the cross-site check (first before_request hook) and the response headers."""
     services: Services = app.extensions["authsvc"]
-    allowed = frozenset(services.settings.origins)
+    allowed = frozenset((*services.settings.origins, *services.settings.related_origins))
     api_headers = _api_headers(hsts=serves_https_only(services.settings))
+    page_headers = {**api_headers, "Content-Security-Policy": PAGE_CSP}
 
     def refuse_cross_site() -> None:
         if request.method in SAFE_METHODS:
@@ -132,10 +160,16 @@ def init(app: Flask) -> None:
         raise Forbidden(REFUSAL_DETAIL)
 
     def add_headers(response: Response) -> Response:
-        # The one place that picks a response's security headers. Every response today is
-        # an API response (JSON, problem+json, or the empty body of HEAD and OPTIONS); the
-        # HTML pages of the next issue choose their page CSP here, by response.mimetype.
-        response.headers.update(api_headers)
+        # The one place that picks a response's security headers: an HTML page (ours, or a
+        # redirect's body) gets the page CSP, everything else the API's ``default-src 'none'``.
+        is_page = response.mimetype == HTML_MIMETYPE
+        response.headers.update(page_headers if is_page else api_headers)
+        if (
+            request.endpoint in PUBLIC_DOCUMENTS
+            and request.method in _DOCUMENT_METHODS
+            and response.status_code == 200
+        ):
+            response.headers.update(PUBLIC_DOCUMENT_HEADERS)
         return response
 
     app.before_request(refuse_cross_site)

@@ -11,14 +11,17 @@ and added passkeys, each of which also grew the audit chain by one row per reque
 | ``passkeys`` | ``/attestation/options`` for the signed-in account | account + address |
 | ``account`` | ``/assertion/options`` naming a username | account + address |
 | ``credential`` | failed ``/assertion/result`` with one credential | credential + address |
+| ``recovery`` | ``/api/v1/recovery/code`` and ``…/link``, together | client address |
+| ``recovery-account`` | ``/api/v1/recovery/code`` naming a username | account + address |
 
 Nothing is keyed by an account or a credential alone. A passkey signature cannot be
 guessed, so locking an account after failures would only give strangers a way to lock its
 owner out (keycloak#41476); here a flood from one address slows that address down, and the
 owner, from anywhere else, is not affected. Failures with one credential from one address,
 past ``RATE_LIMIT_CREDENTIAL_FAILURES``, make each further attempt wait a delay that
-doubles up to a cap; a success clears them. Accounts are keyed by an HMAC of the folded
-username, so neither the counters nor the audit log hold usernames in clear.
+doubles up to a cap; a success clears them. An account is its username's RFC 8265 canonical
+form (:func:`authsvc.usernames.canonical`, the service's own definition of one account),
+keyed by an HMAC of it, so neither the counters nor the audit log hold usernames in clear.
 
 Counters live where every worker and instance sees them: Redis under ``REDIS_PREFIX`` when
 ``REDIS_URL`` is set, else the service's database (:mod:`authsvc.storage.rate_limits`).
@@ -28,8 +31,16 @@ A refusal is 429 ``rate_limited`` problem+json with ``Retry-After`` (whole secon
 audited once per window and key, not once per request (a counter in the same store decides
 which refusal is the first), in its own transaction, so a flood cannot flood the chain.
 
-The limiter's ``before_request`` hook is registered by :func:`init`: ``create_app`` calls
-it after the cross-site guard's, so a request refused as cross-site is not counted.
+What each check costs is one storage call: the limit strings are parsed once, here, and
+every window of a limit (``30/minute;300/hour``) is hit at once by
+:func:`~authsvc.storage.rate_limits.hit_windows`; each window counts the request if it has
+room, as flask-limiter does with ``fail_on_first_breach=False``. The address limits are
+checked by one ``before_request`` hook of ours, on flask-limiter's own storage and strategy
+(``Limiter.storage``, ``Limiter.limiter``). flask-limiter's request hooks are not
+installed: they walk its generic limit machinery on every request, about 60 µs each even
+with no limit to apply (measured), more than a check costs here. :func:`init` is called by
+``create_app`` after the cross-site guard's hook, so a request refused as cross-site is not
+counted.
 """
 
 from __future__ import annotations
@@ -38,14 +49,14 @@ import hashlib
 import hmac
 import math
 import time
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestLimit
+from flask_limiter import Limiter
 from flask_login import current_user
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
@@ -53,10 +64,11 @@ from limits.storage import Storage
 from limits.strategies import RateLimiter
 
 from authsvc.audit.log import AuditEvent, append
-from authsvc.errors import AuthError, RateLimited, Unavailable
+from authsvc.errors import AuthError, Malformed, RateLimited, Unavailable
 from authsvc.services.context import Services
 from authsvc.storage.db import transaction
-from authsvc.storage.rate_limits import SCHEME
+from authsvc.storage.rate_limits import SCHEME, hit_windows
+from authsvc.usernames import canonical
 from authsvc.web.problems import CONFORMANCE_PATHS, problem_response
 
 _EXTENSION: Final = "authsvc.limits"
@@ -65,17 +77,22 @@ _MAX_ADDRESS_CHARS: Final = 64  # the audit column's width
 #: failures with one credential from one address are forgotten this long after the first
 FAILURE_MEMORY: Final = 86_400
 _ACCOUNT_KEY_LABEL: Final = b"authsvc rate-limit account key"
+_FROM_ADDRESS: Final = "too many requests from this address; try again later"
 
 
 @dataclass(frozen=True)
 class _Limits:
-    """The app's limiter and the limits checked inside the handlers."""
+    """The app's limiter and its limits, parsed once (shortest window first)."""
 
     limiter: Limiter
     account_key: bytes  # HMAC key for account identifiers
+    ceremony: Sequence[RateLimitItem]
+    admin: Sequence[RateLimitItem]
     signup: Sequence[RateLimitItem]
     passkeys: Sequence[RateLimitItem]
     account: Sequence[RateLimitItem]
+    recovery: Sequence[RateLimitItem]
+    recovery_account: Sequence[RateLimitItem]
     failures: int
     delay: int
     delay_max: int
@@ -95,7 +112,7 @@ def client_address() -> str:
 
 
 def init(app: Flask) -> None:
-    """Attach the limiter (unless RATE_LIMITS is off) and its 429 / 503 answers to ``app``."""
+    """Attach the limiter (unless RATE_LIMITS is off), its hook and its 503 answer to ``app``."""
     services: Services = app.extensions["authsvc"]
     settings = services.settings
     if not settings.rate_limits:
@@ -115,36 +132,31 @@ def init(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     limiter = Limiter(
         client_address,
-        app=app,
         storage_uri=uri,
         strategy="sliding-window-counter",
-        application_limits=[
-            ApplicationLimit(
-                limit_provider=settings.rate_limit_ceremony,
-                scope=_ceremony_scope,
-                exempt_when=lambda: request.path not in CONFORMANCE_PATHS,
-            ),
-            ApplicationLimit(
-                limit_provider=settings.rate_limit_admin,
-                scope="admin",
-                exempt_when=lambda: not _is_admin_path(request.path),
-            ),
-        ],
-        on_breach=_audit_breach,
         headers_enabled=False,
         swallow_errors=False,
     )
+    # init_app builds the storage and the strategy, and installs its request hooks only for
+    # a limiter that app.extensions["limiter"] does not list yet: listed first, it is
+    # initialised (and found by the `flask limiter` commands) without them
+    app.extensions.setdefault("limiter", set()).add(limiter)
+    limiter.init_app(app)
     app.extensions[_EXTENSION] = _Limits(
         limiter=limiter,
         account_key=hashlib.sha256(_ACCOUNT_KEY_LABEL + settings.secret_key.encode()).digest(),
+        ceremony=_items(settings.rate_limit_ceremony),
+        admin=_items(settings.rate_limit_admin),
         signup=_items(settings.rate_limit_signup),
         passkeys=_items(settings.rate_limit_passkeys),
         account=_items(settings.rate_limit_account),
+        recovery=_items(settings.rate_limit_recovery),
+        recovery_account=_items(settings.rate_limit_recovery_account),
         failures=settings.rate_limit_credential_failures,
         delay=settings.rate_limit_credential_delay,
         delay_max=settings.rate_limit_credential_delay_max,
     )
-    app.register_error_handler(RateLimitExceeded, _too_many)
+    app.before_request(_address_limits)
     app.register_error_handler(StorageError, _store_down)
 
 
@@ -162,8 +174,9 @@ def registration_options(username: str) -> None:
     signed_in_as = (
         getattr(current_user, "username", None) if current_user.is_authenticated else None
     )
-    if isinstance(signed_in_as, str) and _fold(signed_in_as) == _fold(username):
-        account = _account(limits, username)
+    name = _account_name(username)
+    if isinstance(signed_in_as, str) and _account_name(signed_in_as) == name:
+        account = _account(limits, name)
         _hit(limits, "passkeys", limits.passkeys, (account, address), {"account": account})
     else:
         _hit(limits, "signup", limits.signup, (address,), {})
@@ -174,8 +187,26 @@ def sign_in_options(username: str | None) -> None:
     limits = _state()
     if limits is None or username is None:
         return
-    account = _account(limits, username)
+    account = _account(limits, _account_name(username))
     _hit(limits, "account", limits.account, (account, client_address()), {"account": account})
+
+
+def recovery_attempt(username: str | None) -> None:
+    """Count a recovery attempt per address, and per account and address for a code.
+
+    ``username`` is the account a code is tried for (None for a link, whose token names
+    it). Every attempt counts, not only failures: a right code is used up anyway, so
+    counting it costs its owner nothing, and the limit never tells a guesser which try hit.
+    """
+    limits = _state()
+    if limits is None:
+        return
+    address = client_address()
+    _hit(limits, "recovery", limits.recovery, (address,), {})
+    if username is not None:
+        account = _account(limits, _account_name(username))
+        detail = {"account": account}
+        _hit(limits, "recovery-account", limits.recovery_account, (account, address), detail)
 
 
 @contextmanager
@@ -212,27 +243,50 @@ def _state() -> _Limits | None:
     return limits
 
 
-def _items(value: str) -> list[RateLimitItem]:
-    return sorted(parse_many(value), key=lambda item: item.get_expiry())
+def _items(value: str) -> tuple[RateLimitItem, ...]:
+    """``value``'s windows, each once, shortest first (settings checked that it parses)."""
+    return tuple(sorted(set(parse_many(value)), key=lambda item: item.get_expiry()))
+
+
+def _address_limits() -> None:
+    """The per-address limits, one storage call per request: each ceremony endpoint apart,
+    the admin API together; any other path counts nothing."""
+    limits = _state()
+    if limits is None:  # pragma: no cover - registered only with the limits
+        return
+    path = request.path
+    if path in CONFORMANCE_PATHS:
+        _hit(
+            limits, "ceremony", limits.ceremony, (path, client_address()), {}, message=_FROM_ADDRESS
+        )
+    elif _is_admin_path(path):
+        _hit(limits, "admin", limits.admin, (client_address(),), {}, message=_FROM_ADDRESS)
 
 
 def _is_admin_path(path: str) -> bool:
     return path == _ADMIN_PATH or path.startswith(_ADMIN_PATH + "/")
 
 
-def _ceremony_scope(_endpoint: str) -> str:
-    """Each ceremony endpoint counts apart: a sign-in is options + result."""
-    return "ceremony:" + request.path
+@lru_cache(maxsize=4096)
+def _account_name(username: str) -> str:
+    """The account ``username`` names: its RFC 8265 canonical form, as accounts are kept.
+
+    ``Ada``, ``ADA`` and ``ADA`` in full-width letters are one account; ``Straße`` and
+    ``strasse`` are two, as they are two users. The schemas refuse whatever canonical()
+    refuses before it gets here; should such a name arrive anyway, it is still counted,
+    under its exact text after a NUL (which no canonical name holds): never skipped, and
+    never an error of the limiter's. Cached: the profile costs about 20 µs a name, and a
+    sign-in's name has just been through it in its schema.
+    """
+    try:
+        return canonical(username)
+    except Malformed:
+        return "\x00" + username
 
 
-def _fold(username: str) -> str:
-    """Case- and width-folded (NFKC): ``Ada``, ``ADA`` and full-width ``ADA`` count as one."""
-    return unicodedata.normalize("NFKC", username).casefold()
-
-
-def _account(limits: _Limits, username: str) -> str:
-    digest = hmac.new(limits.account_key, _fold(username).encode(), hashlib.sha256)
-    return digest.hexdigest()[:24]
+def _account(limits: _Limits, name: str) -> str:
+    encoded = name.encode("utf-8", "surrogatepass")  # a lone surrogate is JSON, not UTF-8
+    return hmac.new(limits.account_key, encoded, hashlib.sha256).hexdigest()[:24]
 
 
 def _hit(
@@ -240,16 +294,24 @@ def _hit(
     name: str,
     items: Sequence[RateLimitItem],
     key: tuple[str, ...],
-    detail: dict[str, object],
+    detail: Mapping[str, object],
+    *,
+    message: str = "too many requests; try again later",
 ) -> None:
-    """Count one request against ``items`` (shortest window first); 429 at the first full one."""
-    for item in items:
-        if limits.strategy.hit(item, name, *key):
-            continue
-        reset_at = limits.strategy.get_window_stats(item, name, *key).reset_time
-        if _first_refusal(limits.storage, item.key_for(name, *key), item.get_expiry()):
-            _audit(name, {**detail, "rate": str(item)})
-        raise RateLimited("too many requests; try again later", retry_after=_seconds(reset_at))
+    """Count one request against every window of ``items``; 429 if any of them is full.
+
+    ``Retry-After`` is when the last full window has room again; the audit row names the
+    shortest full window, once per that window.
+    """
+    identifiers = (name, *key)
+    refused = hit_windows(limits.storage, items, identifiers)
+    if not refused:
+        return
+    reset_at = max(limits.strategy.get_window_stats(item, *identifiers)[0] for item in refused)
+    first = refused[0]
+    if _first_refusal(limits.storage, first.key_for(*identifiers), first.get_expiry()):
+        _audit(name, {**detail, "rate": str(first)})
+    raise RateLimited(message, retry_after=_seconds(reset_at))
 
 
 def _refuse_while_waiting(
@@ -309,24 +371,6 @@ def _audit(
     )
     with transaction(services.engine) as conn:
         append(conn, event, services.now())
-
-
-def _audit_breach(breach: RequestLimit) -> None:
-    """flask-limiter's callback for the address limits it checks before the handler."""
-    scope = breach.request_args[-1]
-    name = "admin" if scope == "admin" else "ceremony"
-    limits = _state()
-    if limits is not None and _first_refusal(limits.storage, breach.key, breach.limit.get_expiry()):
-        _audit(name, {"rate": str(breach.limit)})
-
-
-def _too_many(_exc: RateLimitExceeded) -> Response:
-    limits = _state()
-    breached = limits.limiter.current_limit if limits is not None else None
-    retry_after = _seconds(breached.window.reset_time) if breached is not None else 1
-    return problem_response(
-        RateLimited("too many requests from this address; try again later", retry_after=retry_after)
-    )
 
 
 def _store_down(_exc: StorageError) -> Response:

@@ -130,19 +130,12 @@ def signed_in() -> SessionUser:
     return user
 
 
-def verified_at() -> float | None:
-    """When this session last made a user-verified assertion (epoch seconds), if ever."""
-    if not current_user.is_authenticated:
-        return None
-    user: SessionUser = current_user._get_current_object()
-    return user.record.verified_at
-
-
 def actor() -> Actor:
     """The caller as the admin use cases see them; anonymous is refused there, audited."""
     if not current_user.is_authenticated:
         return Actor(None, None, None, caller())
-    return Actor(int(current_user.get_id()), current_user.role, verified_at(), caller())
+    user: SessionUser = current_user._get_current_object()
+    return Actor(user.id, user.role, user.record.verified_at, caller(), user.record.recovered)
 
 
 def _load_user(binding: str) -> SessionUser | None:

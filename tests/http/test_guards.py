@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse
 from authsvc import create_app
 from authsvc.settings import Settings
 from authsvc.storage.models import Base
-from authsvc.web.guards import REFUSAL_DETAIL, SAFE_METHODS, serves_https_only
+from authsvc.web.guards import PAGE_CSP, REFUSAL_DETAIL, SAFE_METHODS, serves_https_only
 from tests.conftest import ORIGIN
 from tests.database import empty_tables
 from tests.http.admin_flows import signed_in_admin
@@ -131,7 +131,10 @@ def _everything(app: Flask) -> tuple[dict[str, list[str]], list[bytes]]:
 
 
 def _header_mismatches(response: TestResponse, *, hsts: bool) -> list[str]:
-    expected = {**API_HEADERS, **dict([HSTS] if hsts else [])}
+    """The headers that differ from what this response must carry: an HTML page gets the
+    page CSP (our scripts and styles only), everything else the API's."""
+    csp = PAGE_CSP if response.mimetype == "text/html" else API_HEADERS["Content-Security-Policy"]
+    expected = {**API_HEADERS, "Content-Security-Policy": csp, **dict([HSTS] if hsts else [])}
     wrong = [
         f"{name}: {response.headers.get(name)!r}"
         for name, value in expected.items()

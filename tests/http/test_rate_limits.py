@@ -12,14 +12,19 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask_limiter import Limiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from werkzeug.test import TestResponse
 
 from authsvc import create_app
+from authsvc.errors import RateLimited
 from authsvc.settings import Settings
+from authsvc.web import limits
 from tests.database import empty_tables
 from tests.http.flows import Browser, audit_rows, problem, services
 from tests.softauthn import SoftAuthenticator
@@ -236,3 +241,55 @@ def test_limits_off_counts_nothing(settings: Settings) -> None:
 def test_an_unreachable_limit_store_is_unavailable_not_skipped(settings: Settings) -> None:
     for app in limited_app(settings.with_changes(redis_url="redis://127.0.0.1:1/0")):
         problem(at(app, ATTACKER).post("/attestation/result", {}), "unavailable", 503)
+
+
+def test_an_account_is_its_canonical_username(account_app: Flask) -> None:
+    """Accounts are counted as the service keeps them (RFC 8265): case and width fold into
+    one, but ``straße`` and ``strasse`` are two users, so they are two counts."""
+    attacker = at(account_app, ATTACKER)
+    for name in ("Straße", "straße", "STRAßE"):
+        assert attacker.post("/assertion/options", {"username": name}).status_code == 200
+    refused(attacker.post("/assertion/options", {"username": "ＳＴＲＡßＥ"}))  # full width
+    assert attacker.post("/assertion/options", {"username": "strasse"}).status_code == 200
+
+
+def test_a_name_the_profile_refuses_is_still_counted(account_app: Flask) -> None:
+    """The schemas refuse such names first; should one reach the limiter anyway, it counts
+    under its exact text, and neither it nor a lone surrogate is an error of the limiter's."""
+    with account_app.test_request_context("/assertion/options", method="POST"):
+        for _ in range(3):
+            limits.sign_in_options("not a username")
+        with pytest.raises(RateLimited):
+            limits.sign_in_options("not a username")
+        limits.sign_in_options("Not a username")  # exact text: another count
+        limits.sign_in_options("\ud800")
+
+
+def test_a_refusal_names_the_window_that_is_full(settings: Settings) -> None:
+    for app in limited_app(settings, **{**SMALL, "rate_limit_ceremony": "100/minute;3/hour"}):
+        attacker = at(app, ATTACKER)
+        for _ in range(3):
+            assert attacker.post("/assertion/options", {}).status_code == 200
+        refused(attacker.post("/assertion/options", {}))
+        [event] = rate_limit_events(app)
+        assert '"rate":"3 per 1 hour"' in event["detail"]
+
+
+def test_flask_limiter_holds_the_counters_without_its_request_hooks(app: Flask) -> None:
+    """Its hooks cost tens of µs on every request; each limit here is one call of ours."""
+    [limiter] = app.extensions["limiter"]
+    assert isinstance(limiter, Limiter)
+    assert isinstance(limiter.limiter, SlidingWindowCounterRateLimiter)
+    hooks = [
+        hook
+        for registry in (
+            app.before_request_funcs,
+            app.after_request_funcs,
+            app.teardown_request_funcs,
+        )
+        for scope in registry.values()
+        for hook in scope
+    ]
+    for hook in hooks:
+        assert getattr(hook, "__self__", None) is not limiter, hook
+        assert not (isinstance(hook, partial) and limiter in hook.args), hook

@@ -106,6 +106,28 @@ def test_revocation_by_user_and_by_credential(engine: Engine, store: SessionStor
         assert store.get(conn, bobs.id_hash) == bobs  # another user's stays
 
 
+def test_a_recovered_record_has_no_credential_and_ends_with_its_user(
+    engine: Engine, store: SessionStore
+) -> None:
+    with transaction(engine) as conn:
+        user, cred, _ = _account(conn, "ada")
+    recovered = dataclasses.replace(
+        _record(user, cred), credential_pk=None, verified_at=None, recovered=True
+    )
+    _save(engine, store, recovered)
+    with transaction(engine) as conn:
+        assert store.get(conn, recovered.id_hash) == recovered
+        assert store.revoke_credential(conn, cred) == 0  # no passkey signed it in
+        assert store.of_user(conn, user) == [recovered]
+        assert store.revoke_user(conn, user) == 1
+    with transaction(engine) as conn:
+        assert store.get(conn, recovered.id_hash) is None
+    taken = dataclasses.replace(recovered, id_hash=hashlib.sha256(b"another").digest())
+    _save(engine, store, taken)
+    with transaction(engine) as conn:
+        assert store.take(conn, taken.id_hash) == taken
+
+
 def test_touch_moves_last_seen_but_never_revives(engine: Engine, store: SessionStore) -> None:
     with transaction(engine) as conn:
         user, cred, _ = _account(conn, "ada")

@@ -124,3 +124,65 @@ def test_subdomain_origin_within_the_rp_id(tmp_path: Path) -> None:
     )
     assert settings.secure_cookies is False  # an app origin is not https
     assert len(settings.origins) == 3
+
+
+def _related(tmp_path: Path, related: str) -> Settings:
+    return Settings.from_env(
+        {
+            "RP_ID": "example.com",
+            "ORIGINS": "https://example.com",
+            "RELATED_ORIGINS": related,
+            "DATA_DIR": str(tmp_path),
+        }
+    )
+
+
+def test_related_origins_are_read_in_order(tmp_path: Path) -> None:
+    assert _related(tmp_path, "").related_origins == ()
+    settings = _related(tmp_path, " https://example.co.uk/ ,https://shop.example-brand.de:8443")
+    assert settings.related_origins == (
+        "https://example.co.uk",
+        "https://shop.example-brand.de:8443",
+    )
+    assert settings.origins == ("https://example.com",)  # they are not the RP's own origins
+
+
+@pytest.mark.parametrize(
+    ("related", "rule"),
+    [
+        ("https://example.co.uk/login", "must be scheme://host"),
+        ("http://example.co.uk", "uses http"),
+        ("android:apk-key-hash:abc", "is not a web origin"),
+        ("https://example.com", "is within RP_ID"),
+        ("https://login.example.com", "is within RP_ID"),
+        ("http://localhost:5001", "has no registrable domain"),
+        ("https://192.0.2.7", "has no registrable domain"),
+        ("https://co.uk", "has no registrable domain"),  # a public suffix itself
+        ("https://intranet.internal", "has no registrable domain"),
+    ],
+)
+def test_bad_related_origins_name_the_rule(tmp_path: Path, related: str, rule: str) -> None:
+    with pytest.raises(ConfigError, match=f"^RELATED_ORIGINS: .*{rule}"):
+        _related(tmp_path, related)
+
+
+def test_related_origins_may_span_five_labels_and_no_more(tmp_path: Path) -> None:
+    # example.co.uk, example.de and shop.example.fr share the label "example" (browsers
+    # count the registrable domain's first label), so these are five labels, not seven
+    five = (
+        "https://example.co.uk,https://example.de,https://shop.example.fr,"
+        "https://a-brand.com,https://b-brand.net,https://c-brand.org,https://user.github.io"
+    )
+    assert len(_related(tmp_path, five).related_origins) == 7
+    with pytest.raises(ConfigError, match=r"6 registrable-domain labels .*at most 5"):
+        _related(tmp_path, five + ",https://d-brand.io")
+
+
+def test_related_origins_set_in_code_are_checked_too() -> None:
+    settings = Settings(
+        rp_id="example.com",
+        origins=("https://example.com",),
+        related_origins=("https://www.example.com",),
+    )
+    with pytest.raises(ConfigError, match="RELATED_ORIGINS"):
+        settings.check()

@@ -42,6 +42,8 @@ any_policies = st.builds(
     sign_count_regression=st.sampled_from(SIGN_COUNT_ACTIONS),
     step_up_max_age_seconds=st.integers(10, 86_400),
     max_credentials=st.integers(1, 100),
+    recovery_codes=st.booleans(),
+    recovery_links=st.booleans(),
 )
 #: the policies parse_policy accepts
 valid_policies = any_policies.filter(lambda p: not unsatisfiable(p))

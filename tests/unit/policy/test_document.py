@@ -39,6 +39,8 @@ def test_a_full_document_sets_every_rule() -> None:
         "sign_count_regression": "lock",
         "step_up_max_age_seconds": 60,
         "max_credentials": 5,
+        "recovery_codes": False,
+        "recovery_links": False,
     }
     assert parse_policy(doc, name="staff", version=3) == Policy(
         name="staff",
@@ -56,6 +58,8 @@ def test_a_full_document_sets_every_rule() -> None:
         sign_count_regression="lock",
         step_up_max_age_seconds=60,
         max_credentials=5,
+        recovery_codes=False,
+        recovery_links=False,
     )
 
 
@@ -113,6 +117,9 @@ HOSTILE: dict[str, tuple[object, str]] = {
     "too many passkeys": ({"max_credentials": 101}, "max_credentials must be between 1 and 100"),
     "bool for the passkey cap": ({"max_credentials": True}, "max_credentials must be an integer"),
     "string for the passkey cap": ({"max_credentials": "20"}, "max_credentials must be an integer"),
+    "string for recovery codes": ({"recovery_codes": "no"}, "recovery_codes must be true or false"),
+    "int for recovery links": ({"recovery_links": 0}, "recovery_links must be true or false"),
+    "null for recovery codes": ({"recovery_codes": None}, "recovery_codes must be true or false"),
     "unknown algorithm": (
         {"allowed_algorithms": [-65535]},
         "allowed_algorithms[0] must be a supported",
@@ -245,4 +252,16 @@ def test_the_document_is_canonical_and_round_trips() -> None:
         "sign_count_regression": "reject",
         "step_up_max_age_seconds": 300,
         "max_credentials": 20,
+        "recovery_codes": True,
+        "recovery_links": True,
     }
+
+
+@pytest.mark.parametrize("rule", ["recovery_codes", "recovery_links"])
+def test_recovery_is_on_unless_a_document_turns_it_off(rule: str) -> None:
+    """Documents stored before the recovery rules existed keep recovery on."""
+    assert getattr(parse_policy({}, name="default", version=1), rule) is True
+    off = parse_policy({rule: False}, name="staff", version=1)
+    assert getattr(off, rule) is False
+    assert policy_document(off)[rule] is False
+    assert parse_policy(policy_document(off), name="staff", version=1) == off

@@ -18,6 +18,7 @@ def test_the_default_requires_nothing() -> None:
     assert default.sign_count_regression == "reject"
     assert default.step_up_max_age_seconds == 300
     assert default.max_credentials == 20
+    assert default.recovery_codes and default.recovery_links  # recovery is on unless turned off
     assert not default.needs_proof
     assert unsatisfiable(default) == []
 
