@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         account,
         admin,
         admin_accounts,
+        admin_pages,
         conformance,
         guards,
         health,
@@ -58,4 +59,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(recovery.admin_bp)
     app.register_blueprint(well_known.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin_pages.bp)
     return app

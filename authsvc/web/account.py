@@ -4,6 +4,12 @@ Every route needs a live session and answers 401 ``unauthenticated`` before it r
 body; the use cases in :mod:`authsvc.services.sessions` and :mod:`authsvc.services.account`
 re-read the session in their own transaction and audit what they change. A session is
 shown by its public id (a prefix of its hash), never by the id the cookie holds.
+
+``/me`` carries ``rpId`` and the base64url ``userHandle``, and each credential its
+base64url ``credentialId``: exactly what the account page hands the browser's Signal API
+(``signalAllAcceptedCredentials`` after a delete, ``signalCurrentUserDetails`` after a
+rename), so the credential manager stops offering a deleted passkey. Neither is a secret:
+the browser already holds both for every passkey of the account.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from typing import Any, Final
 from fido2.webauthn import Aaguid
 from flask import Blueprint, Response, jsonify, request
 
+from authsvc.encoding import b64url_encode
 from authsvc.errors import Malformed, NotFound
 from authsvc.services import account
 from authsvc.services import sessions as server_sessions
+from authsvc.storage import repositories as repo
+from authsvc.storage.db import transaction
 from authsvc.storage.records import CredentialRecord
 from authsvc.storage.sessions import SessionRecord
 from authsvc.web import schemas
@@ -65,6 +74,19 @@ def sign_out() -> Response:
     return _no_content(ended_own_session=True)
 
 
+def _user_handle(user_id: int) -> str:
+    """The WebAuthn ``user.id`` of a signed-in user: one indexed read by primary key.
+
+    The session carries only what authorisation needs, so the handle is read here; the
+    user cannot be gone, since loading the session just found them active.
+    """
+    with transaction(services().engine) as conn:
+        found = repo.get_user(conn, user_id)
+    if found is None:
+        raise NotFound("no such user")
+    return b64url_encode(found.user_handle)
+
+
 @bp.get("/api/v1/me")
 def me() -> Response:
     user = signed_in()
@@ -74,6 +96,8 @@ def me() -> Response:
             "username": user.username,
             "displayName": user.display_name,
             "role": user.role,
+            "rpId": services().settings.rp_id,
+            "userHandle": _user_handle(user.id),
             "session": _session_json(user.record, current=True),
         }
     )
@@ -108,6 +132,7 @@ def _credential_json(cred: CredentialRecord, signed_in_with: int | None) -> dict
     described = services().metadata.describe(aaguid, cred.attestation_key_id)
     return {
         "id": cred.id,
+        "credentialId": b64url_encode(cred.credential_id),
         "name": cred.name,
         "authenticator": described.description if described else None,
         "authenticatorIcon": described.icon if described else None,

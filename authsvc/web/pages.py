@@ -1,4 +1,4 @@
-"""The pages a person uses (sign in, sign up, account) and the scripts they load.
+"""The pages a person uses (sign in, sign up, account, recover) and the scripts they load.
 
 The pages are plain HTML that hold no script or style of their own: each loads one ES
 module from ``webauthn_js/pages/`` and the stylesheet beside it, so the page CSP of
@@ -48,6 +48,17 @@ def account() -> str | BaseResponse:
     if not current_user.is_authenticated:
         return redirect("/", code=303)
     return _page("account.html", "account.js", "Your account")
+
+
+@bp.get("/recover")
+def recover() -> str:
+    """Where a recovery code is typed, and where an admin's link lands.
+
+    The link's token is in the URL fragment (``/recover#<token>``), which browsers never
+    send: this route sees no secret, so it is the same page for everyone and the script
+    reads the token from ``location.hash``.
+    """
+    return _page("recover.html", "recover.js", "Recover your account")
 
 
 def _servable(name: str) -> bool:

@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from authsvc import create_app
 from authsvc.services.context import Services
 from authsvc.settings import Settings
+from tests.http.flows import advance_clock
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,14 @@ def serve(settings: Settings) -> Iterator[LiveServer]:
         thread.join()
         server.server_close()
         app.extensions["authsvc"].engine.dispose()
+
+
+@contextmanager
+def later(server: LiveServer, seconds: float) -> Iterator[None]:
+    """Move the live service's clock forward for a while (a step-up ages, sessions live on)."""
+    before = server.app.extensions["authsvc"]
+    advance_clock(server.app, seconds)
+    try:
+        yield
+    finally:
+        server.app.extensions["authsvc"] = before

@@ -1,8 +1,18 @@
-// The account page: the person's passkeys (rename, delete, add another) and sessions.
-// Every change is a JSON fetch(); one that needs a fresh user-verified assertion runs the
-// step-up on this session and is retried once (see common.js).
-import { addPasskey, callService as call } from "/static/webauthn.js";
+// The account page: the person's passkeys (rename, delete, add another), recovery codes and
+// sessions. Every change is a JSON fetch(); one that needs a fresh user-verified assertion
+// runs the step-up on this session and is retried once (see common.js). After a delete or a
+// rename the browser's credential manager is told (Signal API), so it stops offering a
+// deleted passkey and shows the account's current names. A recovered session (signed in
+// with a recovery code or link) is offered one thing: add a passkey, then sign in with it.
+import {
+  addPasskey,
+  callService as call,
+  signalAllAcceptedCredentials,
+  signalCurrentUserDetails,
+  stepUp,
+} from "/static/webauthn.js";
 import { busy, say, sayError, withStepUp } from "./common.js";
+import { loadRecoveryCodes } from "./recovery_codes.js";
 
 let me = null;
 
@@ -29,7 +39,7 @@ function icon(credential) {
   return el("span", { className: "icon placeholder", textContent: initial, ariaHidden: "true" });
 }
 
-function passkeyItem(credential) {
+function passkeyItem(credential, recovered) {
   const label = credential.name || credential.authenticator || "Passkey";
   const synced = credential.backupEligible ? "Synced passkey" : "On this device only";
   const proven = credential.aaguidProven ? "Model proven by attestation" : "Model claimed, not proven";
@@ -42,7 +52,8 @@ function passkeyItem(credential) {
   const remove = el("button", { type: "button", className: "danger", textContent: "Delete" });
   rename.setAttribute("aria-label", `Rename ${label}`);
   remove.setAttribute("aria-label", `Delete ${label}`);
-  const actions = el("div", { className: "actions" }, rename, remove);
+  // a recovered session could not rename or delete (step_up_required): offer neither
+  const actions = el("div", { className: "actions" }, ...(recovered ? [] : [rename, remove]));
   const item = el("li", {},
     icon(credential),
     el("div", { className: "body" },
@@ -77,6 +88,12 @@ function renameForm(credential, label, actions, opener) {
       try {
         await call("PATCH", `/api/v1/me/credentials/${credential.id}`, { name });
         await load();
+        await signalCurrentUserDetails({
+          rpId: me.rpId,
+          userId: me.userHandle,
+          name: me.username,
+          displayName: me.displayName,
+        });
         say(`Renamed to “${name || credential.authenticator || "Passkey"}”.`, "ok");
       } catch (error) {
         sayError(error);
@@ -94,7 +111,14 @@ function confirmDelete(credential, label, actions) {
   yes.addEventListener("click", () => busy(yes, async () => {
     try {
       await withStepUp(() => call("DELETE", `/api/v1/me/credentials/${credential.id}`));
-      await load();
+      const remaining = await load(); // null when the delete ended this session
+      if (remaining) {
+        await signalAllAcceptedCredentials({
+          rpId: me.rpId,
+          userId: me.userHandle,
+          allAcceptedCredentialIds: remaining.filter((c) => c.status === "active").map((c) => c.credentialId),
+        });
+      }
       say(`Deleted “${label}”.`, "ok");
     } catch (error) {
       sayError(error);
@@ -129,24 +153,46 @@ function sessionItem(session) {
   );
 }
 
-/** (Re)draw the page from the API; `focusLabel` puts focus back on the control it names. */
+/**
+ * A recovered session first adds a passkey, then signs in with it (which ends the recovered
+ * state). A passkey made since this session began is the sign that the first step is done,
+ * so a reload in between lands on the second.
+ */
+function showRecovery(credentials) {
+  const recovered = me.session.recovered;
+  const began = Date.parse(me.session.signedInAt);
+  const added = credentials.some((c) => c.status === "active" && Date.parse(c.createdAt) >= began);
+  document.getElementById("recovered").hidden = !recovered;
+  document.getElementById("recovered-add").hidden = added;
+  document.getElementById("recovered-sign-in").hidden = !added;
+  document.getElementById("add-passkey").hidden = recovered;
+  return recovered;
+}
+
+/**
+ * (Re)draw the page from the API; `focusLabel` puts focus back on the control it names.
+ * Returns the credentials shown, or null when there is no session any more.
+ */
 async function load(focusLabel) {
   try {
     me = await call("GET", "/api/v1/me");
   } catch (error) {
     if (error.status === 401) window.location.assign("/");
     else sayError(error);
-    return;
+    return null;
   }
   const [{ credentials }, { sessions }] = await Promise.all([
     call("GET", "/api/v1/me/credentials"),
     call("GET", "/api/v1/me/sessions"),
   ]);
+  const recovered = showRecovery(credentials);
   document.getElementById("welcome").textContent = `Signed in as ${me.displayName} (${me.username}).`;
-  document.getElementById("nudge").hidden = credentials.length !== 1;
-  document.getElementById("passkeys").replaceChildren(...credentials.map(passkeyItem));
+  document.getElementById("nudge").hidden = recovered || credentials.length !== 1;
+  document.getElementById("passkeys").replaceChildren(...credentials.map((c) => passkeyItem(c, recovered)));
   document.getElementById("sessions").replaceChildren(...sessions.map(sessionItem));
+  await loadRecoveryCodes({ recovered });
   if (focusLabel) document.querySelector(`[aria-label="${CSS.escape(focusLabel)}"]`)?.focus();
+  return credentials;
 }
 
 const addButton = document.getElementById("add-passkey");
@@ -156,6 +202,32 @@ addButton.addEventListener("click", () => busy(addButton, async () => {
     await addPasskey(); // it steps up itself when the service asks
     await load();
     say("Your new passkey is ready.", "ok");
+  } catch (error) {
+    sayError(error);
+  }
+}));
+
+const recoveredAdd = document.getElementById("recovered-add");
+recoveredAdd.addEventListener("click", () => busy(recoveredAdd, async () => {
+  say("Follow your browser's prompt to create your new passkey.");
+  try {
+    await addPasskey(); // a recovered session may add one without a step-up
+    await load();
+    say("Your new passkey is ready. Now sign in with it to unlock your account.", "ok");
+    document.getElementById("recovered-sign-in").focus();
+  } catch (error) {
+    sayError(error);
+  }
+}));
+
+const recoveredSignIn = document.getElementById("recovered-sign-in");
+recoveredSignIn.addEventListener("click", () => busy(recoveredSignIn, async () => {
+  say("Follow your browser's prompt to use your new passkey.");
+  try {
+    await stepUp(); // a user-verified sign-in on this session ends its recovered state
+    await load();
+    say("You're signed in with your new passkey. Your account is fully unlocked.", "ok");
+    document.getElementById("main").focus();
   } catch (error) {
     sayError(error);
   }
