@@ -3,9 +3,6 @@ accessibility audit and screenshots of every page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,22 +10,10 @@ from tests.browser.chromium import PLATFORM, SECURITY_KEY, Person
 from tests.browser.conftest import OpenPerson
 from tests.browser.evidence import accessibility_violations, screenshots
 from tests.browser.flows import sign_out, sign_up
-from tests.browser.live import LiveServer
-from tests.http.flows import advance_clock
+from tests.browser.live import LiveServer, later
 
 pytestmark = pytest.mark.browser
 PAST_STEP_UP_WINDOW = 600  # the default policy's step-up window is 300 s; idle timeout 1800 s
-
-
-@contextmanager
-def later(server: LiveServer, seconds: float) -> Iterator[None]:
-    """Move the live service's clock forward for a while (the step-up ages, sessions live)."""
-    before = server.app.extensions["authsvc"]
-    advance_clock(server.app, seconds)
-    try:
-        yield
-    finally:
-        server.app.extensions["authsvc"] = before
 
 
 def test_add_rename_and_delete_with_step_up(server: LiveServer, person: Person) -> None:

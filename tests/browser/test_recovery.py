@@ -19,8 +19,8 @@ from tests.browser.chromium import PLATFORM, Person
 from tests.browser.conftest import OpenPerson
 from tests.browser.evidence import accessibility_violations, screenshots
 from tests.browser.flows import SIGNED_IN_TIMEOUT_MS, sign_out, sign_up
-from tests.browser.live import LiveServer
-from tests.browser.test_account import PAST_STEP_UP_WINDOW, later
+from tests.browser.live import LiveServer, later
+from tests.browser.test_account import PAST_STEP_UP_WINDOW
 from tests.http.recovery_flows import user_id
 
 pytestmark = pytest.mark.browser
