@@ -156,6 +156,11 @@ class Settings:
     #: Rate limits (README "Security model"), in ``limits`` notation ("30/minute;300/hour").
     #: Per client address: each ceremony endpoint, sign-up, the admin API. Per account *and*
     #: address: sign-in options, adding passkeys; so a stranger never locks a victim out.
+    #: Two windows where a burst must pass but a steady rate must not: the short one lets a
+    #: person retry, or a few people behind one NAT sign in, at once; the long one holds a
+    #: script that keeps going to a sixth of what the short one alone allows (300 ceremony
+    #: requests an hour, not 1,800). All windows of a limit are one storage call, so the
+    #: second adds no statement and no round trip (authsvc.web.limits).
     rate_limits: bool = True
     rate_limit_ceremony: str = "30/minute;300/hour"
     rate_limit_signup: str = "10/hour;50/day"

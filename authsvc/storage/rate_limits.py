@@ -21,7 +21,8 @@ Atomicity comes from the database, not from the process:
   previous window leaves room. The room is checked in the ``SELECT`` that proposes the row
   (for a counter that does not exist yet) and again in ``DO UPDATE … WHERE``, which
   PostgreSQL evaluates on the row as locked, with any concurrent hit already counted; SQLite
-  runs the statement under its write lock. Nothing is read again or taken back.
+  runs the statement under its write lock. Nothing is read again or taken back. An update
+  changes ``hits`` alone, so it writes one page (the row's), not both indexes' too.
 
 Every call is one statement in autocommit (two, when a sweep is due): no BEGIN/COMMIT,
 which on SQLite would cost more than the statement and on PostgreSQL two more round trips.
@@ -86,11 +87,16 @@ _CLEAR: Final = Prepared(delete(rate_limits).where(_id.in_([bindparam("b_a"), bi
 _SWEEP: Final = Prepared(delete(rate_limits).where(_expires < bindparam("b_before")))
 
 
-def _upsert(statement: Any, returning: Sequence[Any], where: Any = None) -> Prepared:
-    """``statement`` ON CONFLICT: add its ``hits``, or restart a row that expired unswept."""
-    restart = _expires <= bindparam("b_now")
-    return Prepared(
-        statement.on_conflict_do_update(
+def _increments() -> dict[str, Prepared]:
+    """Per dialect: add ``b_amount`` to counter ``b_id``, or restart it if it expired unswept;
+    a new (or restarted) counter expires at ``b_expires``."""
+    statements = {}
+    for name, insert in _DIALECT_INSERTS.items():
+        statement = insert(rate_limits).values(
+            id=bindparam("b_id"), hits=bindparam("b_amount"), expires_at=bindparam("b_expires")
+        )
+        restart = _expires <= bindparam("b_now")
+        upsert = statement.on_conflict_do_update(
             index_elements=[_id],
             set_={
                 "hits": case(
@@ -98,22 +104,9 @@ def _upsert(statement: Any, returning: Sequence[Any], where: Any = None) -> Prep
                 ),
                 "expires_at": case((restart, statement.excluded.expires_at), else_=_expires),
             },
-            where=where,
-        ).returning(*returning)
-    )
-
-
-def _increments() -> dict[str, Prepared]:
-    """Per dialect: add ``b_amount`` to counter ``b_id``, new ones expiring at ``b_expires``."""
-    return {
-        name: _upsert(
-            insert(rate_limits).values(
-                id=bindparam("b_id"), hits=bindparam("b_amount"), expires_at=bindparam("b_expires")
-            ),
-            [_hits],
         )
-        for name, insert in _DIALECT_INSERTS.items()
-    }
+        statements[name] = Prepared(upsert.returning(_hits))
+    return statements
 
 
 _INCR: Final = _increments()
@@ -157,15 +150,20 @@ def _acquire(dialect: str, windows: int) -> Prepared:
     ]
     source = proposed[0] if windows == 1 else union_all(*proposed)
     statement = insert(rate_limits).from_select(["id", "hits", "expires_at"], source)
-    locked = case((_expires <= bindparam("b_now"), 0), else_=_hits)  # the row as locked
     room = case(
         *(
-            (statement.excluded.id == bindparam(f"b_id{i}"), prior(i) + locked < bound(i))
+            (statement.excluded.id == bindparam(f"b_id{i}"), prior(i) + _hits < bound(i))
             for i in range(windows)
         ),
         else_=false(),
     )
-    return _upsert(statement, [_id], where=room)
+    # Only ``hits`` changes: a window's counter is hit during its own window alone and
+    # expires two windows after its first hit, so it is never hit expired, and leaving
+    # ``expires_at`` (and its index) alone leaves one page to write instead of three.
+    upsert = statement.on_conflict_do_update(
+        index_elements=[_id], set_={"hits": _hits + statement.excluded.hits}, where=room
+    )
+    return Prepared(upsert.returning(_id))
 
 
 def row_key(key: str) -> str:
