@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from fido2.webauthn import Aaguid
 from flask import Blueprint, Response, jsonify, request
 
 from authsvc.encoding import b64url_encode
@@ -31,6 +30,7 @@ from authsvc.storage.db import transaction
 from authsvc.storage.records import CredentialRecord
 from authsvc.storage.sessions import SessionRecord
 from authsvc.web import schemas
+from authsvc.web.credential_json import credential_json
 from authsvc.web.sessions import caller, services, signed_in, signed_out
 
 bp = Blueprint("account", __name__)
@@ -128,23 +128,9 @@ def end_all_sessions() -> Response:
 
 
 def _credential_json(cred: CredentialRecord, signed_in_with: int | None) -> dict[str, Any]:
-    aaguid = str(Aaguid(cred.aaguid))
-    described = services().metadata.describe(aaguid, cred.attestation_key_id)
     return {
-        "id": cred.id,
-        "credentialId": b64url_encode(cred.credential_id),
+        **credential_json(cred),
         "name": cred.name,
-        "authenticator": described.description if described else None,
-        "authenticatorIcon": described.icon if described else None,
-        "aaguid": aaguid,
-        "aaguidProven": cred.aaguid_proven,
-        "status": cred.status,
-        "backupEligible": cred.backup_eligible,
-        "backedUp": cred.backed_up,
-        "attachment": cred.attachment,
-        "transports": list(cred.transports),
-        "createdAt": cred.created_at.isoformat(),
-        "lastUsedAt": cred.last_used_at.isoformat() if cred.last_used_at else None,
         "signedInThisSession": cred.id == signed_in_with,
     }
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fido2.webauthn import Aaguid
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import Connection
 
@@ -39,6 +38,7 @@ from authsvc.web.admin_calls import (
     optional_id,
     path_id,
 )
+from authsvc.web.credential_json import credential_json
 from authsvc.web.sessions import services
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
@@ -66,30 +66,15 @@ def _page(after: str | None, limit: str | None) -> tuple[int, int]:
 
 
 def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
-    svc = services()
-    aaguid = str(Aaguid(cred.aaguid))
-    described = svc.metadata.describe(aaguid, cred.attestation_key_id)
     return {
-        "id": cred.id,
-        "credentialId": b64url_encode(cred.credential_id),
+        **credential_json(cred),
         "user": cred.user_id,
         "username": cred.username,
-        "authenticator": described.description if described else None,
-        "authenticatorIcon": described.icon if described else None,
-        "aaguid": aaguid,
-        "aaguidProven": cred.aaguid_proven,
         "fmt": cred.fmt,
         "attestationType": cred.attestation_type,
         "trust": cred.trust,
         "algorithm": cred.algorithm,
-        "backupEligible": cred.backup_eligible,
-        "backedUp": cred.backed_up,
-        "attachment": cred.attachment,
-        "transports": list(cred.transports),
-        "status": cred.status,
         "flaggedAt": cred.flagged_at.isoformat() if cred.flagged_at else None,
-        "createdAt": cred.created_at.isoformat(),
-        "lastUsedAt": cred.last_used_at.isoformat() if cred.last_used_at else None,
     }
 
 
