@@ -124,24 +124,20 @@ def open_session(
                 record, recovered=False, credential_pk=credential_pk, user_verified=user_verified
             )
             subject.detail["recovery_cleared"] = True
+        ended = None
     else:
-        record = SessionRecord(
-            id_hash=id_hash,
+        record = _fresh_record(
+            services,
+            id_hash,
+            now,
+            caller=caller,
+            user_agent=user_agent,
             user_id=user_id,
             credential_pk=credential_pk,
             user_verified=user_verified,
-            signed_in_at=now,
-            verified_at=now if user_verified else None,
-            last_seen_at=now,
-            expires_at=now + services.settings.session_lifetime,
-            client_address=caller.client_address,
-            user_agent=_truncate(user_agent),
         )
-        if previous is not None:
-            subject.detail["ended_session"] = previous.public_id
-    services.sessions.add(conn, record)
-    subject.detail["session"] = record.public_id
-    return OpenedSession(token, record)
+        ended = previous
+    return _store(services, conn, subject, token, record, ended=ended)
 
 
 def open_recovered_session(
@@ -164,21 +160,60 @@ def open_recovered_session(
     key = _key(caller.binding)
     previous = services.sessions.take(conn, key) if key is not None else None
     token = new_token()
-    record = SessionRecord(
-        id_hash=hashlib.sha256(token.encode("ascii")).digest(),
+    record = _fresh_record(
+        services,
+        hashlib.sha256(token.encode("ascii")).digest(),
+        now,
+        caller=caller,
+        user_agent=user_agent,
         user_id=user_id,
         credential_pk=None,
         user_verified=False,
+        recovered=True,
+    )
+    return _store(services, conn, subject, token, record, ended=previous)
+
+
+def _fresh_record(
+    services: Services,
+    id_hash: bytes,
+    now: float,
+    *,
+    caller: Caller,
+    user_agent: str | None,
+    user_id: int,
+    credential_pk: int | None,
+    user_verified: bool,
+    recovered: bool = False,
+) -> SessionRecord:
+    """A session that starts now: its lifetime runs from this sign-in."""
+    return SessionRecord(
+        id_hash=id_hash,
+        user_id=user_id,
+        credential_pk=credential_pk,
+        user_verified=user_verified,
         signed_in_at=now,
-        verified_at=None,
+        verified_at=now if user_verified else None,
         last_seen_at=now,
         expires_at=now + services.settings.session_lifetime,
         client_address=caller.client_address,
         user_agent=_truncate(user_agent),
-        recovered=True,
+        recovered=recovered,
     )
-    if previous is not None:
-        subject.detail["ended_session"] = previous.public_id
+
+
+def _store(
+    services: Services,
+    conn: Connection,
+    subject: Subject,
+    token: str,
+    record: SessionRecord,
+    *,
+    ended: SessionRecord | None,
+) -> OpenedSession:
+    """Add the new record; the audit detail names it and the session it replaced, if any."""
+    if ended is not None:
+        subject.detail["ended_session"] = ended.public_id
     services.sessions.add(conn, record)
     subject.detail["session"] = record.public_id
     return OpenedSession(token, record)
