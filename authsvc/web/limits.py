@@ -52,7 +52,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 from flask import Flask, Response, current_app, request
@@ -267,7 +266,6 @@ def _is_admin_path(path: str) -> bool:
     return path == _ADMIN_PATH or path.startswith(_ADMIN_PATH + "/")
 
 
-@lru_cache(maxsize=4096)
 def _account_name(username: str) -> str:
     """The account ``username`` names: its RFC 8265 canonical form, as accounts are kept.
 
@@ -275,8 +273,7 @@ def _account_name(username: str) -> str:
     ``strasse`` are two, as they are two users. The schemas refuse whatever canonical()
     refuses before it gets here; should such a name arrive anyway, it is still counted,
     under its exact text after a NUL (which no canonical name holds): never skipped, and
-    never an error of the limiter's. Cached: the profile costs about 20 µs a name, and a
-    sign-in's name has just been through it in its schema.
+    never an error of the limiter's.
     """
     try:
         return canonical(username)
