@@ -33,9 +33,9 @@ def test_alembic_check_through_env_py(engine: Engine) -> None:
 
 def test_one_initial_revision_at_head(engine: Engine) -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0007"]
+    assert script.get_heads() == ["0009"]
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0009"
 
 
 def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
@@ -111,7 +111,7 @@ def test_instances_starting_together_migrate_once(fresh_url: str) -> None:
     engine = create_db_engine(fresh_url)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0007"
+            assert MigrationContext.configure(conn).get_current_revision() == "0009"
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )
