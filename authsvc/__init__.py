@@ -20,14 +20,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin,
         admin_accounts,
         admin_pages,
+        admin_records,
+        api_ceremonies,
+        app_clients,
         conformance,
         guards,
         health,
         limits,
+        oauth,
+        openapi,
         pages,
         problems,
         recovery,
+        registration_tokens,
         sessions,
+        tokens,
         well_known,
     )
 
@@ -47,17 +54,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["authsvc"] = Services.build(settings)
     guards.init(app)  # first: its before_request hook must run before every other one
     sessions.init(app)
+    tokens.init(app)
     problems.register(app)
     # after the guard: a request it refuses (cross-site) must not count against a limit
     limits.init(app)
     app.register_blueprint(conformance.bp)
+    app.register_blueprint(api_ceremonies.bp)
+    app.register_blueprint(registration_tokens.bp)
+    app.register_blueprint(registration_tokens.admin_bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_accounts.bp)
+    app.register_blueprint(admin_records.bp)
+    app.register_blueprint(app_clients.bp)
+    app.register_blueprint(app_clients.well_known_bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(recovery.bp)
     app.register_blueprint(recovery.admin_bp)
     app.register_blueprint(well_known.bp)
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin_pages.bp)
     return app

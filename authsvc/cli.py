@@ -138,6 +138,102 @@ def mds_refresh(path: str) -> None:
 
 
 @main.group()
+def keys() -> None:
+    """The access-token signing keys."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Sign with a new key from now on; the old one verifies until its tokens expire."""
+    from authsvc.services.operations import CLI  # noqa: PLC0415
+    from authsvc.services.tokens import rotate_signing_keys  # noqa: PLC0415
+
+    services = _services()
+    new_kid, retired, dropped = rotate_signing_keys(services, CLI)
+    click.echo(
+        f"signing key {new_kid} is active; retired {', '.join(retired) or 'none'} (published "
+        f"for {services.settings.access_token_ttl} s more); dropped {len(dropped)}; other "
+        "instances sign with it within 30 s"
+    )
+
+
+@main.group()
+def app() -> None:
+    """Native app clients (iOS and Android apps that use this RP's passkeys)."""
+
+
+@app.command("add")
+@click.option("--ios", "app_id", metavar="TEAMID.BUNDLE.ID", help="an iOS app, by its app ID")
+@click.option("--android", "package", metavar="PACKAGE", help="an Android app, by package name")
+@click.option(
+    "--fingerprint",
+    "fingerprints",
+    multiple=True,
+    metavar="FP",
+    help="SHA-256 of an Android signing certificate (AB:CD:… or 64 hex digits); repeat it "
+    "for the upload key and the Play app signing key",
+)
+@click.option("--name", default=None, help="a display label (default: the client id)")
+def app_add(
+    app_id: str | None, package: str | None, fingerprints: tuple[str, ...], name: str | None
+) -> None:
+    """Register an app and print its back end's client secret (shown only now)."""
+    from authsvc.errors import AuthError  # noqa: PLC0415
+    from authsvc.services import app_clients  # noqa: PLC0415
+
+    if (app_id is None) == (package is None):
+        raise click.UsageError("give exactly one of --ios and --android")
+    if app_id is not None and fingerprints:
+        raise click.UsageError("--fingerprint is for Android apps")
+    if package is not None and not fingerprints:
+        raise click.UsageError("an Android app needs at least one --fingerprint")
+    try:
+        new = (
+            app_clients.ios_app(app_id, name)
+            if app_id is not None
+            else app_clients.android_app(package or "", fingerprints, name)
+        )
+        added = app_clients.add_app(_services(), None, new)
+    except AuthError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"app {added.app.client_id} ({added.app.platform}) is registered")
+    click.echo(f"client secret (shown only now): {added.client_secret}")
+
+
+@app.command("list")
+def app_list() -> None:
+    """List the registered apps with their origins."""
+    from authsvc.services import app_clients  # noqa: PLC0415
+    from mobile_bridge.apps import origin_of  # noqa: PLC0415
+
+    found = app_clients.list_apps(_services(), None)
+    for row in found:
+        click.echo(f"{row.client_id}\t{row.platform}\t{row.name}")
+        for fp in row.fingerprints:
+            click.echo(f"\t{fp.hex(':').upper()}\t{origin_of(fp)}")
+    if not found:
+        click.echo("no apps are registered")
+
+
+@app.command("remove")
+@click.argument("client_id")
+def app_remove(client_id: str) -> None:
+    """Remove the app with this client id: its origins are refused at once."""
+    from authsvc.errors import AuthError  # noqa: PLC0415
+    from authsvc.services import app_clients  # noqa: PLC0415
+
+    services = _services()
+    pk = app_clients.app_pk(services, client_id)
+    if pk is None:
+        raise click.ClickException("no app has this client id")
+    try:
+        app_clients.remove_app(services, None, pk)
+    except AuthError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"app {client_id} is removed")
+
+
+@main.group()
 def audit() -> None:
     """The audit log."""
 

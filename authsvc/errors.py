@@ -205,6 +205,43 @@ class Unavailable(AuthError):
     title = "A backing store is unavailable; nothing was changed"
 
 
+class TokenInvalid(AuthError):
+    """A refresh token that is unknown, expired, revoked or already used (OAuth invalid_grant)."""
+
+    code = "token_invalid"
+    status = 400
+    title = "The token is invalid, expired or revoked"
+
+
+class DpopInvalid(AuthError):
+    """A DPoP proof that is missing where required, malformed, mis-signed or not this request's."""
+
+    code = "dpop_invalid"
+    status = 400
+    title = "The DPoP proof is invalid"
+    #: RFC 9449 §7.1: what a protected resource's 401 challenges the client with
+    www_authenticate: ClassVar[str | None] = None
+
+
+class DpopInvalidAtResource(DpopInvalid):
+    status = 401
+    www_authenticate = 'DPoP error="invalid_dpop_proof", algs="ES256 ES384 EdDSA RS256 PS256"'
+
+
+class DpopNonceRequired(AuthError):
+    """The proof lacks the server's current nonce: retry with the ``DPoP-Nonce`` just sent."""
+
+    code = "dpop_nonce_required"
+    status = 400
+    title = "The DPoP proof must carry the server's nonce"
+    www_authenticate: ClassVar[str | None] = None
+
+
+class DpopNonceRequiredAtResource(DpopNonceRequired):
+    status = 401
+    www_authenticate = 'DPoP error="use_dpop_nonce", algs="ES256 ES384 EdDSA RS256 PS256"'
+
+
 def all_error_classes() -> list[type[AuthError]]:
     """Every concrete error class, in declaration order (the README table is checked against it)."""
     return [cls for cls in AuthError.__subclasses__() if cls.__module__ == __name__]

@@ -35,10 +35,18 @@ SESSION_LIFETIME_RANGE: Final = (300, 30 * 86_400)
 #: Seconds. A recovery link must outlive the phone call that verified the person, and stays
 #: a one-day door at most.
 RECOVERY_LINK_TTL_RANGE: Final = (300, 86_400)
+#: Seconds a registration token (an admin's or an app back end's) may wait to be redeemed.
+REGISTRATION_TOKEN_TTL_RANGE: Final = (300, 7 * 86_400)
 #: WebAuthn's related-origin validation lets a browser stop reading ``/.well-known/webauthn``
 #: after this many distinct registrable-domain labels ("example" of example.com and
 #: example.co.uk); Chrome and Firefox stop at 5, so origins past it would fail in browsers.
 MAX_RELATED_ORIGIN_LABELS: Final = 5
+#: Seconds. Token sessions (README "Token sessions"): an access token is checked by resource
+#: servers without asking us, so it must be short-lived; a refresh token unused this long
+#: dies (idle); a token session ends this long after its sign-in, refreshed or not.
+ACCESS_TOKEN_TTL_RANGE: Final = (60, 3600)
+REFRESH_TOKEN_TTL_RANGE: Final = (3600, 90 * 86_400)
+TOKEN_SESSION_LIFETIME_RANGE: Final = (3600, 365 * 86_400)
 
 
 class ConfigError(ValueError):
@@ -177,9 +185,17 @@ class Settings:
     rate_limit_recovery_account: str = "5/hour;20/day"
     #: how long an admin's recovery link works (seconds); a day at most
     recovery_link_ttl: int = 86_400
+    registration_token_ttl: int = 3600
     #: NIST SP 800-63B AAL2: reauthenticate after 30 minutes idle and 12 hours in any case
     session_idle_timeout: int = 1800
     session_lifetime: int = 43_200
+    #: Token sessions: the ``iss`` and ``aud`` of access tokens (None: the first web origin
+    #: in ORIGINS, and the issuer), and the three lifetimes (seconds)
+    token_issuer: str | None = None
+    token_audience: str | None = None
+    access_token_ttl: int = 300
+    refresh_token_ttl: int = 14 * 86_400
+    token_session_lifetime: int = 30 * 86_400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -228,11 +244,21 @@ class Settings:
                 env, "RATE_LIMIT_RECOVERY_ACCOUNT", cls.rate_limit_recovery_account
             ),
             recovery_link_ttl=_int(env, "RECOVERY_LINK_TTL", 86_400, *RECOVERY_LINK_TTL_RANGE),
+            registration_token_ttl=_int(
+                env, "REGISTRATION_TOKEN_TTL", 3600, *REGISTRATION_TOKEN_TTL_RANGE
+            ),
             secure_cookies=_bool(
                 env, "SECURE_COOKIES", all(o.startswith("https://") for o in origins)
             ),
             session_idle_timeout=_int(env, "SESSION_IDLE_TIMEOUT", 1800, *SESSION_IDLE_RANGE),
             session_lifetime=_int(env, "SESSION_LIFETIME", 43_200, *SESSION_LIFETIME_RANGE),
+            token_issuer=env.get("TOKEN_ISSUER", "").strip() or None,
+            token_audience=env.get("TOKEN_AUDIENCE", "").strip() or None,
+            access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 300, *ACCESS_TOKEN_TTL_RANGE),
+            refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 14 * 86_400, *REFRESH_TOKEN_TTL_RANGE),
+            token_session_lifetime=_int(
+                env, "TOKEN_SESSION_LIFETIME", 30 * 86_400, *TOKEN_SESSION_LIFETIME_RANGE
+            ),
         )
         settings.check()
         return settings
@@ -270,7 +296,41 @@ class Settings:
         low, high = RECOVERY_LINK_TTL_RANGE
         if not low <= self.recovery_link_ttl <= high:
             raise ConfigError(f"RECOVERY_LINK_TTL must be between {low} and {high} seconds")
+        low, high = REGISTRATION_TOKEN_TTL_RANGE
+        if not low <= self.registration_token_ttl <= high:
+            raise ConfigError(f"REGISTRATION_TOKEN_TTL must be between {low} and {high} seconds")
         self._check_related_origins()
+        self._check_tokens()
+
+    @property
+    def issuer(self) -> str:
+        """The access tokens' ``iss``: TOKEN_ISSUER, else the first web origin in ORIGINS."""
+        if self.token_issuer:
+            return self.token_issuer
+        return next((o for o in self.origins if o.startswith(("https://", "http://"))), "")
+
+    @property
+    def audience(self) -> str:
+        """The access tokens' ``aud``: TOKEN_AUDIENCE, else the issuer (this service's API)."""
+        return self.token_audience or self.issuer
+
+    def _check_tokens(self) -> None:
+        if not self.issuer:
+            raise ConfigError("TOKEN_ISSUER must be set when ORIGINS lists no web origin")
+        parts = urlsplit(self.issuer)
+        if parts.scheme not in {"https", "http"} or not parts.hostname or parts.query:
+            raise ConfigError(f"TOKEN_ISSUER must be an http(s) URL, got {self.issuer!r}")
+        if any(c.isspace() for c in self.audience) or len(self.audience) > 255:
+            raise ConfigError("TOKEN_AUDIENCE must be a URI without white space")
+        for name, value, (low, high) in (
+            ("ACCESS_TOKEN_TTL", self.access_token_ttl, ACCESS_TOKEN_TTL_RANGE),
+            ("REFRESH_TOKEN_TTL", self.refresh_token_ttl, REFRESH_TOKEN_TTL_RANGE),
+            ("TOKEN_SESSION_LIFETIME", self.token_session_lifetime, TOKEN_SESSION_LIFETIME_RANGE),
+        ):
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be between {low} and {high} seconds")
+        if self.refresh_token_ttl > self.token_session_lifetime:
+            raise ConfigError("REFRESH_TOKEN_TTL must not be longer than TOKEN_SESSION_LIFETIME")
 
     def _check_related_origins(self) -> None:
         """Each a web origin outside RP_ID on a registrable domain; at most 5 labels in all.

@@ -95,6 +95,9 @@ const PROBLEM_MESSAGES = {
   unavailable:
     "The service is having trouble right now. Nothing was changed; please try again in a " +
     "few minutes.",
+  token_invalid: "Your sign-in has ended. Please sign in again.",
+  dpop_invalid: "This app couldn't prove it holds its key. Please sign in again.",
+  dpop_nonce_required: "The app needs to retry this request. Please try again.",
 };
 
 /** Why a policy refused (`reasons[].code` of `policy_denied`), as the end of a sentence. */

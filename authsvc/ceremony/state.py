@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from authsvc.errors import ChallengeExpired, ChallengeUnknown
 
 CHALLENGE_BYTES = 32
+#: an ``/api/v1`` ceremony's id: 256 bits from the OS CSPRNG, base64url
+API_CEREMONY_ID_BYTES: Final = 32
+_API_CEREMONY_ID: Final = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 
 
 class CeremonyKind(StrEnum):
@@ -30,8 +34,12 @@ class CeremonyKind(StrEnum):
 class PendingCeremony:
     """What the relying party asked for; everything a result is checked against.
 
-    ``binding`` names the caller's cookie session (the SHA-256 of its opaque id, never the
-    id): a result is only matched to state created for the same cookie session.
+    ``binding`` names who may answer: the caller's cookie session (the SHA-256 of its
+    opaque id, never the id), or for ``/api/v1`` the SHA-256 of the ``ceremonyId`` the
+    options answered with (:func:`api_binding`). A result is only matched to state created
+    for the same binding. ``client_id`` is the app client the options were asked for (the
+    result is checked against that app); ``token_hash`` the SHA-256 of the registration
+    token the result redeems.
     """
 
     id: str
@@ -47,12 +55,15 @@ class PendingCeremony:
     display_name: str | None = None
     algorithms: tuple[int, ...] = ()
     allowed_credentials: tuple[bytes, ...] = ()
+    client_id: str | None = None
+    token_hash: bytes | None = None
 
     def to_json(self) -> str:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _FIELDS}
         data["challenge"] = self.challenge.hex()
         data["user_handle"] = self.user_handle.hex() if self.user_handle is not None else None
         data["allowed_credentials"] = [c.hex() for c in self.allowed_credentials]
+        data["token_hash"] = self.token_hash.hex() if self.token_hash is not None else None
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -64,6 +75,9 @@ class PendingCeremony:
             data["user_handle"] = bytes.fromhex(data["user_handle"])
         data["algorithms"] = tuple(data["algorithms"])
         data["allowed_credentials"] = tuple(bytes.fromhex(c) for c in data["allowed_credentials"])
+        # state written before the /api/v1 fields existed has neither
+        token_hash = data.get("token_hash")
+        data["token_hash"] = bytes.fromhex(token_hash) if token_hash is not None else None
         return cls(**data)
 
     def check_usable(self, *, kind: CeremonyKind, binding: str, now: float) -> None:
@@ -92,3 +106,24 @@ def ceremony_id(kind: CeremonyKind, binding: str) -> str:
     RETURNING`` or ``GETDEL`` on this key.
     """
     return hashlib.sha256(f"{kind.value}\x00{binding}".encode()).hexdigest()
+
+
+def new_api_ceremony_id() -> str:
+    """A fresh ``ceremonyId`` for an ``/api/v1`` ceremony: the only handle on its state."""
+    return secrets.token_urlsafe(API_CEREMONY_ID_BYTES)
+
+
+def is_api_ceremony_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a ``ceremonyId`` we issue."""
+    return isinstance(value, str) and _API_CEREMONY_ID.fullmatch(value) is not None
+
+
+def api_binding(api_ceremony_id: str) -> str:
+    """The binding of an ``/api/v1`` ceremony: SHA-256 of its ``ceremonyId``, in hex.
+
+    An app has no cookie: knowing the ``ceremonyId`` (256 random bits, sent only to whoever
+    asked for the options) is what lets a result be matched to the state. The store keeps
+    only this hash, under :func:`ceremony_id` of it, so neither a dump of the challenge
+    store nor its keys give anyone an id to answer with.
+    """
+    return hashlib.sha256(api_ceremony_id.encode("ascii")).hexdigest()

@@ -2,15 +2,17 @@
 
 A sign-in is one signature verification, a few indexed statements and one transaction:
 consume the challenge, read the credential (joined with its user's handle), check that its
-user is not disabled, compare-and-set the sign count, replace the caller's session record
-(delete by primary key, insert), append the audit record.
+user is not disabled, compare-and-set the sign count, start what the caller's
+:class:`~authsvc.services.outcomes.Outcome` starts (the web: replace the caller's session
+record, a delete by primary key and an insert; ``/api/v1``: a token session), append the
+audit record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -24,23 +26,21 @@ from authsvc.policy.model import Policy
 from authsvc.policy.options import authentication_hints
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
+from authsvc.services.outcomes import Established, Outcome, hardware_key, origins_for
 from authsvc.services.policy import (
     credential_facts,
     decision_detail,
     enforce,
     policy_by_id,
 )
-from authsvc.services.sessions import (
-    OpenedSession,
-    end_credential_sessions,
-    open_session,
-    publish,
-)
+from authsvc.services.sessions import end_credential_sessions
 from authsvc.storage import accounts, user_state
 from authsvc.storage import policies as policy_store
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 from authsvc.storage.records import SignInCredential
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +50,17 @@ class AssertionRequest:
     username: str | None
     user_verification: str = "preferred"
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    #: the app client the options are for (``/api/v1``): the result must come from it
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class SignedIn:
+class SignedIn(Generic[S]):
     user_id: int
     username: str
     credential_id: bytes
     user_verified: bool
-    session: OpenedSession
+    session: S
 
 
 def begin_authentication(
@@ -91,6 +93,7 @@ def begin_authentication(
             hints.user_verification,
             user_id=user_id,
             allowed_credentials=tuple(c.credential_id for c in allow),
+            client_id=request.client_id,
         )
         services.challenges.put(pending, conn)
     options = request_options(
@@ -131,15 +134,16 @@ def finish_authentication(
     ceremony_id: str | None,
     caller: Caller,
     *,
-    user_agent: str | None = None,
-) -> SignedIn:
+    outcome: Outcome[S],
+) -> SignedIn[S]:
     """Consume the ceremony, verify the assertion, record the use, audit; atomically.
 
-    A success signs the caller's session in (or steps it up) under a new id, in the same
-    transaction on SQL; on Redis the record is written right after the commit.
+    A success starts ``outcome``'s session in the same transaction (the web's cookie
+    session under a new id, or a step-up of it; on Redis its record is written right after
+    the commit).
     """
 
-    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> SignedIn:
+    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> SignedIn[S]:
         credential = repo.sign_in_credential(conn, response.credential_id)
         if credential is None or not _allowed(pending, credential.user_id, response):
             raise CredentialUnknown()
@@ -151,12 +155,13 @@ def finish_authentication(
             raise CredentialUnknown()  # said as for an unknown key: a stranger learns nothing
         policy = policy_by_id(services, conn, credential.policy_id)
         subject.detail.update(decision_detail(policy))
+        origins, app = origins_for(services, conn, subject, pending, response.client_data)
         verified = verify_assertion(
             response,
             Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=subject.witnessing(services.origins),
+                origins=origins,
                 user_verification=pending.user_verification,
             ),
             StoredCredential(
@@ -188,22 +193,28 @@ def finish_authentication(
         ):
             raise SignCountRegressed("another sign-in with this credential moved the counter")
         subject.detail["uv"] = verified.user_verified
-        opened = open_session(
-            services,
+        started = outcome.start(
             conn,
             subject,
-            caller=caller,
-            user_agent=user_agent,
-            user_id=credential.user_id,
-            credential_pk=credential.id,
-            user_verified=verified.user_verified,
+            Established(
+                user_id=credential.user_id,
+                user_handle=credential.user_handle,
+                credential_pk=credential.id,
+                credential_id=credential.credential_id,
+                user_verified=verified.user_verified,
+                hardware_key=hardware_key(
+                    aaguid_proven=credential.aaguid_proven,
+                    backup_eligible=credential.backup_eligible,
+                ),
+                app=app,
+            ),
         )
         return SignedIn(
             credential.user_id,
             credential.username,
             credential.credential_id,
             verified.user_verified,
-            opened,
+            started,
         )
 
     signed_in = finish_ceremony(
@@ -214,7 +225,7 @@ def finish_authentication(
         credential_id=response.credential_id,
         work=work,
     )
-    publish(services, signed_in.session)
+    outcome.committed(signed_in.session)
     return signed_in
 
 

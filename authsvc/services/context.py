@@ -15,6 +15,7 @@ from authsvc.ceremony.state import CeremonyKind, PendingCeremony, ceremony_id, n
 from authsvc.policy.cache import PolicyCache
 from authsvc.services.decoys import Decoys
 from authsvc.services.metadata import MetadataHolder
+from authsvc.services.token_keys import TokenKit
 from authsvc.settings import Settings
 from authsvc.storage.challenges import ChallengeStore, make_challenge_store
 from authsvc.storage.db import create_db_engine
@@ -51,6 +52,8 @@ class Services:
     format_roots: Mapping[str, TrustAnchors]
     decoys: Decoys
     sessions: SessionStore
+    #: token sessions' signing keys (cached per process), DPoP nonces and proof replay store
+    tokens: TokenKit
     policies: PolicyCache = field(default_factory=PolicyCache)
     clock: Callable[[], float] = field(default=time.time)
 
@@ -78,6 +81,7 @@ class Services:
                 idle_timeout=settings.session_idle_timeout,
                 lifetime=settings.session_lifetime,
             ),
+            tokens=TokenKit.build(engine, settings),
         )
 
     def now(self) -> datetime:

@@ -2,10 +2,16 @@
 
 A new account (sign-up) is signed in by its registration: it just proved possession of
 the new passkey. A passkey added to an existing account is an account change, so it needs
-the account's own live session *and* a fresh user-verified assertion on it (step-up,
-NIST SP 800-63B: binding an authenticator needs authentication at the session's level),
-checked at the options and again at the result; and the account must be under its
-policy's ``max_credentials``, counted with the user's row locked, together with the insert.
+the account's holder to vouch for it (:mod:`authsvc.services.enrolment`): its own live
+session *and* a fresh user-verified assertion on it (step-up, NIST SP 800-63B: binding an
+authenticator needs authentication at the session's level), or a one-time registration
+token (:mod:`authsvc.services.registration_tokens`), checked at the options and again at
+the result; and the account must be under its policy's ``max_credentials``, counted with
+the user's row locked, together with the insert. A redeemed registration token signs in
+too: the app that used it has no session, and the registration proved the new passkey.
+
+What a sign-in starts (a cookie session on the web, a token session over ``/api/v1``) is
+the caller's :class:`~authsvc.services.outcomes.Outcome`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,27 +28,24 @@ from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
-from authsvc.errors import ChallengeUnknown, Conflict, PolicyDenied, Unauthenticated
+from authsvc.errors import ChallengeUnknown, Conflict, NotFound, PolicyDenied, Unauthenticated
 from authsvc.policy.evaluate import ReasonCode
 from authsvc.policy.model import Policy
 from authsvc.policy.options import registration_hints
 from authsvc.services.attestation_trust import anchors_for
 from authsvc.services.audited import Subject, finish_ceremony
 from authsvc.services.context import Caller, Services
+from authsvc.services.enrolment import AccountHolder
+from authsvc.services.outcomes import Established, Outcome, hardware_key, origins_for
 from authsvc.services.policy import decision_detail, enforce, facts, policy_for_user
-from authsvc.services.sessions import (
-    OpenedSession,
-    live_session,
-    open_session,
-    publish,
-    require_step_up_to_add_passkey,
-)
+from authsvc.services.registration_tokens import redeem
 from authsvc.storage import repositories as repo
 from authsvc.storage import user_state
 from authsvc.storage.db import transaction
-from authsvc.storage.records import NewCredential
+from authsvc.storage.records import CredentialRecord, NewCredential
 
 USER_HANDLE_BYTES = 32
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,35 +59,39 @@ class RegistrationRequest:
     attachment: str | None = None
     attestation: str = "none"
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    #: the app client the options are for (``/api/v1``): the result must come from it
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Registered:
+class Registered(Generic[S]):
     user_id: int
     credential: VerifiedRegistration
-    #: the new account's session (sign-up); None when a passkey was added to an account
-    session: OpenedSession | None
+    #: the session a sign-up (or a redeemed registration token) started; None when a
+    #: passkey was added to an account by its own session
+    session: S | None
 
 
 def begin_registration(
-    services: Services, request: RegistrationRequest, caller: Caller
+    services: Services, request: RegistrationRequest, caller: Caller, holder: AccountHolder
 ) -> tuple[str, dict[str, Any]]:
     """Options for a new passkey; returns (ceremony id, PublicKeyCredentialCreationOptionsJSON).
 
-    A username that already exists can only get a new passkey from a session signed in as
-    that user (otherwise anyone could add their own key to someone else's account), with a
-    fresh step-up, and while the account is under its passkey cap.
+    A username that already exists can only get a new passkey when ``holder`` vouches for
+    it (a session signed in as that user with a fresh step-up, or a registration token for
+    it: otherwise anyone could add their own key to someone else's account), and while the
+    account is under its passkey cap. A new username is a sign-up, if ``holder`` allows one.
     """
     settings = services.settings
     with transaction(services.engine) as conn:
         user = repo.get_user_by_username(conn, request.username)
         exclude: list[KnownCredential] = []
         policy = policy_for_user(services, conn, user.id if user else None)
+        if user is None and not holder.allows_sign_up:
+            raise Unauthenticated("this account no longer exists")
         if user is not None:
-            session = live_session(services, conn, caller.binding)
-            if session is None or session.user_id != user.id:
+            if not holder.vouch(services, conn, user.id):
                 raise Conflict("this username is taken; sign in to add a passkey to it")
-            require_step_up_to_add_passkey(services, conn, session)
             existing = repo.list_credentials(conn, user.id)
             _check_cap(policy, len(existing))
             exclude = [KnownCredential(c.credential_id, c.transports) for c in existing]
@@ -119,6 +126,8 @@ def begin_registration(
             username=username,
             display_name=request.display_name,
             algorithms=hints.algorithms,
+            client_id=request.client_id,
+            token_hash=holder.redeems,
         )
         services.challenges.put(pending, conn)
     selection: dict[str, Any] = {
@@ -155,45 +164,39 @@ def _check_cap(policy: Policy, credentials: int) -> None:
         )
 
 
-def _check_session(
-    services: Services, conn: Connection, caller: Caller, pending: PendingCeremony
-) -> None:
-    """Adding to an existing account: the session that asked must still be live, stepped up."""
-    assert pending.user_id is not None  # noqa: S101 - only called for an existing account
-    session = live_session(services, conn, caller.binding)
-    if session is None or session.user_id != pending.user_id:
-        raise Unauthenticated("the session that asked for these options has ended")
-    require_step_up_to_add_passkey(services, conn, session)
-
-
 def finish_registration(
     services: Services,
     response: RegistrationResponse,
     ceremony_id: str | None,
     caller: Caller,
     *,
-    user_agent: str | None = None,
-) -> Registered:
+    holder: AccountHolder,
+    outcome: Outcome[S],
+) -> Registered[S]:
     """Consume the ceremony, verify the response, store user + credential, audit; atomically.
 
-    A sign-up also signs the caller's session in as the new account, with UV as the
-    registration performed it (on Redis, right after the commit).
+    Adding to an existing account: ``holder`` must still vouch for it (the session that
+    asked is live and stepped up), unless the options were for a registration token, which
+    is redeemed with the insert. A sign-up, or a redeemed token, starts ``outcome``'s
+    session as the account, with UV as the registration performed it.
     """
 
     credential_data = response.attestation.auth_data.credential_data
     aaguid = str(credential_data.aaguid) if credential_data else ""
 
-    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> Registered:
+    def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> Registered[S]:
         subject.detail["username"] = pending.username
-        if pending.user_id is not None:
-            _check_session(services, conn, caller, pending)
+        vouched_for = pending.user_id is None or pending.token_hash is not None
+        if not vouched_for and not holder.vouch(services, conn, pending.user_id or 0):
+            raise Unauthenticated("the session that asked for these options has ended")
+        origins, app = origins_for(services, conn, subject, pending, response.client_data)
         anchors, key_id = anchors_for(services, response.attestation, aaguid)
         verified = verify_registration(
             response,
             Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=subject.witnessing(services.origins),
+                origins=origins,
                 user_verification=pending.user_verification,
                 algorithms=pending.algorithms,
             ),
@@ -219,26 +222,35 @@ def finish_registration(
             user_verified=verified.flags.uv,
         )
         enforce(policy, registering, ceremony="registration")
-        with conn.begin_nested():  # user, credential and session: all or none
+        with conn.begin_nested():  # token, user, credential and session: all or none
+            if pending.token_hash is not None and pending.user_id is not None:
+                redeem(services, conn, pending.token_hash, pending.user_id)
+                subject.detail["registration_token"] = True
             user_id = pending.user_id or _create_user(conn, pending, services)
             subject.user_id = user_id
             _check_cap(policy, user_state.credential_count(conn, user_id))
             pk = repo.add_credential(conn, _new_credential(user_id, verified, key_id, services))
-            opened = (
-                None
-                if pending.user_id is not None
-                else open_session(
-                    services,
+            signs_in = pending.user_id is None or pending.token_hash is not None
+            started = (
+                outcome.start(
                     conn,
                     subject,
-                    caller=caller,
-                    user_agent=user_agent,
-                    user_id=user_id,
-                    credential_pk=pk,
-                    user_verified=verified.flags.uv,
+                    Established(
+                        user_id=user_id,
+                        user_handle=_user_handle(pending),
+                        credential_pk=pk,
+                        credential_id=verified.credential_id,
+                        user_verified=verified.flags.uv,
+                        hardware_key=hardware_key(
+                            aaguid_proven=proven, backup_eligible=verified.flags.be
+                        ),
+                        app=app,
+                    ),
                 )
+                if signs_in
+                else None
             )
-        return Registered(user_id=user_id, credential=verified, session=opened)
+        return Registered(user_id=user_id, credential=verified, session=started)
 
     registered = finish_ceremony(
         services,
@@ -248,8 +260,15 @@ def finish_registration(
         credential_id=response.credential_id,
         work=work,
     )
-    publish(services, registered.session)
+    if registered.session is not None:
+        outcome.committed(registered.session)
     return registered
+
+
+def _user_handle(pending: PendingCeremony) -> bytes:
+    if pending.user_handle is None:
+        raise ChallengeUnknown("the pending registration names no user")
+    return pending.user_handle
 
 
 def _create_user(conn: Connection, pending: PendingCeremony, services: Services) -> int:
@@ -287,3 +306,12 @@ def _new_credential(
         aaguid_proven=v.trusted,
         attestation_key_id=key_id,
     )
+
+
+def stored_credential(services: Services, credential_id: bytes) -> CredentialRecord:
+    """The credential a registration just stored, as the account API shows it."""
+    with transaction(services.engine) as conn:
+        found = repo.get_credential(conn, credential_id)
+    if found is None:  # deleted between the commit and this read
+        raise NotFound("the new passkey was removed in the meantime")
+    return found

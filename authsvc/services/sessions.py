@@ -28,7 +28,8 @@ from authsvc.policy.evaluate import step_up_fresh
 from authsvc.services.audited import Subject, run_audited
 from authsvc.services.context import Caller, Services
 from authsvc.services.policy import policy_for_user
-from authsvc.storage import recovery, user_state
+from authsvc.services.tokens import session_record, token_sid
+from authsvc.storage import recovery, token_sessions, user_state
 from authsvc.storage.db import transaction
 from authsvc.storage.sessions import SessionRecord
 from authsvc.storage.user_state import SessionAccount
@@ -264,12 +265,27 @@ def load(services: Services, binding: str) -> CurrentSession | None:
 
 
 def current(services: Services, conn: Connection, caller: Caller) -> CurrentSession:
-    """The caller's live session, re-read in ``conn``'s transaction; else Unauthenticated."""
+    """The caller's live session, re-read in ``conn``'s transaction; else Unauthenticated.
+
+    A token request's caller (:func:`authsvc.services.tokens.token_binding`) has its token
+    session, shown as a session record: its user, its passkey, its last verification.
+    """
+    sid = token_sid(caller.binding)
+    if sid is not None:
+        return _token_session(services, conn, sid)
     record = live_session(services, conn, caller.binding)
     account = _account(conn, record) if record is not None else None
     if record is None or account is None:
         raise Unauthenticated("sign in first")
     return CurrentSession(record, account)
+
+
+def _token_session(services: Services, conn: Connection, sid: str) -> CurrentSession:
+    now = services.clock()
+    view = token_sessions.by_sid(conn, sid)
+    if view is None or not view.active or now >= view.family.expires_at:
+        raise Unauthenticated("sign in first")
+    return CurrentSession(session_record(view, now), view.account)
 
 
 def _account(conn: Connection, record: SessionRecord) -> SessionAccount | None:
@@ -310,12 +326,18 @@ def require_step_up(
 def end_credential_sessions(
     services: Services, conn: Connection, credential_pk: int, subject: Subject
 ) -> None:
-    """End every session ``credential_pk`` signed in (it was disabled, locked or deleted)."""
+    """End every session ``credential_pk`` signed in (it was disabled, locked or deleted).
+
+    Its token sessions too: their refresh tokens stop working and our API refuses their
+    access tokens at once.
+    """
     subject.detail["sessions_ended"] = services.sessions.revoke_credential(conn, credential_pk)
+    subject.detail["token_sessions_ended"] = token_sessions.revoke_credential(conn, credential_pk)
 
 
 def end_user_sessions(services: Services, conn: Connection, user_id: int, subject: Subject) -> None:
     subject.detail["sessions_ended"] = services.sessions.revoke_user(conn, user_id)
+    subject.detail["token_sessions_ended"] = token_sessions.revoke_user(conn, user_id)
 
 
 def sign_out(services: Services, caller: Caller) -> None:
@@ -324,8 +346,13 @@ def sign_out(services: Services, caller: Caller) -> None:
     def work(conn: Connection, subject: Subject) -> None:
         session = current(services, conn, caller)
         subject.user_id = subject.actor_user_id = session.account.user_id
-        services.sessions.take(conn, session.record.id_hash)
-        subject.detail["session"] = session.record.public_id
+        sid = token_sid(caller.binding)
+        if sid is None:
+            services.sessions.take(conn, session.record.id_hash)
+            subject.detail["session"] = session.record.public_id
+        else:  # a token request ends its token session: refresh tokens and access tokens
+            token_sessions.revoke_sid(conn, sid)
+            subject.detail["token_session"] = sid
 
     run_audited(services, "session.sign_out", caller, work)
 

@@ -307,3 +307,119 @@ metadata_blobs: Final = cast(Table, MetadataBlob.__table__)
 rate_limits: Final = cast(Table, RateLimitCounter.__table__)
 recovery_codes: Final = cast(Table, RecoveryCode.__table__)
 one_time_tokens: Final = cast(Table, OneTimeToken.__table__)
+
+
+class AppClient(Base):
+    """A registered native app (``authsvc.services.app_clients``).
+
+    ``client_id`` is how the app names itself: its app ID ``TEAMID.bundle.id`` on iOS, its
+    package name on Android. ``secret_hash`` is the SHA-256 of the app back end's client
+    secret, shown once when the app is added.
+    """
+
+    __tablename__ = "app_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255), unique=True)
+    platform: Mapped[str] = mapped_column(String(8))  # ios / android
+    name: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(10))
+    bundle_id: Mapped[str | None] = mapped_column(String(155))
+    package_name: Mapped[str | None] = mapped_column(String(255))
+    secret_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+
+
+class AppFingerprint(Base):
+    """One SHA-256 signing-certificate fingerprint of an Android app: its origin's lookup.
+
+    Unique across apps: one certificate's ``android:apk-key-hash:`` origin names one app.
+    """
+
+    __tablename__ = "app_fingerprints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_pk: Mapped[int] = mapped_column(
+        ForeignKey("app_clients.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+
+
+app_clients: Final = cast(Table, AppClient.__table__)
+app_fingerprints: Final = cast(Table, AppFingerprint.__table__)
+
+
+class SigningKeyRow(Base):
+    """An access-token signing key (``mobile_bridge.signing_keys``); the set every instance uses.
+
+    The private key is sealed (AES-GCM under a key derived from ``SECRET_KEY``), never stored
+    in the clear. ``retired_at`` is set by a rotation; the row is dropped once no token it
+    signed can still be valid. Times are epoch seconds.
+    """
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)  # RFC 7638 thumbprint
+    sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class TokenSession(Base):
+    """A token session: one sign-in's family of rotating refresh tokens (services.tokens).
+
+    Ending it (sign-out, reuse of a rotated token, the credential or user going) deletes the
+    row and, by cascade, its tokens; access tokens name it by ``sid`` and our API checks that
+    it still exists. Times are epoch seconds on the service clock.
+    """
+
+    __tablename__ = "token_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(16), unique=True)  # public id, the tokens' ``sid``
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_pk: Mapped[int] = mapped_column(
+        ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+    )
+    app_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("app_clients.id", ondelete="CASCADE"), index=True
+    )
+    dpop_jkt: Mapped[str | None] = mapped_column(String(43))  # RFC 7638 thumbprint, if bound
+    amr: Mapped[str] = mapped_column(String(32))  # RFC 8176 values, space-separated
+    signed_in_at: Mapped[float] = mapped_column(Double)
+    verified_at: Mapped[float | None] = mapped_column(Double)  # last UV assertion (step-up)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)  # the absolute lifetime
+    refresh_expires_at: Mapped[float] = mapped_column(Double, index=True)  # idle expiry
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class RefreshToken(Base):
+    """A refresh token of a token session, as its SHA-256; ``used_at`` once rotated away.
+
+    A used token is kept (until it would have expired) so that presenting it again is
+    recognised as reuse, which ends the whole session (RFC 9700 §4.14.2).
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("token_sessions.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class DpopProof(Base):
+    """The ``jti`` of an accepted DPoP proof (hashed with its key), kept while it could replay."""
+
+    __tablename__ = "dpop_proofs"
+
+    jti_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+signing_keys: Final = cast(Table, SigningKeyRow.__table__)
+token_sessions: Final = cast(Table, TokenSession.__table__)
+refresh_tokens: Final = cast(Table, RefreshToken.__table__)
+dpop_proofs: Final = cast(Table, DpopProof.__table__)

@@ -23,6 +23,8 @@ from authsvc.storage.user_state import SessionAccount
 
 #: the purpose of the one-time token an admin's registration link carries
 RECOVERY_LINK: Final = "recovery"
+#: the purpose of a registration token (``/api/v1/registrations`` without a session)
+REGISTRATION_PURPOSE: Final = "registration"
 
 
 def replace_codes(
@@ -106,6 +108,16 @@ def issue_token(
         )
     )
     return int(ended.rowcount)
+
+
+def find_token(conn: Connection, purpose: str, token_hash: bytes) -> TakenToken | None:
+    """The token of ``purpose``, left in place (one indexed read); None if there is none."""
+    row = conn.execute(
+        select(one_time_tokens.c.user_id, one_time_tokens.c.expires_at).where(
+            one_time_tokens.c.token_hash == token_hash, one_time_tokens.c.purpose == purpose
+        )
+    ).one_or_none()
+    return None if row is None else TakenToken(int(row[0]), float(row[1]))
 
 
 def take_token(conn: Connection, purpose: str, token_hash: bytes) -> TakenToken | None:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from authsvc.encoding import b64url_encode
 from authsvc.errors import Malformed, NotFound
@@ -29,7 +29,20 @@ from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
 from authsvc.storage.records import CredentialRecord
 from authsvc.storage.sessions import SessionRecord
-from authsvc.web import schemas
+from authsvc.web import openapi
+from authsvc.web.admin_calls import path_id
+from authsvc.web.api_schemas import (
+    ACCOUNT_CREDENTIAL,
+    B64URL,
+    ID,
+    PATH_ID,
+    ROLE,
+    SESSION,
+    SESSION_ID,
+    nullable,
+    obj,
+    text,
+)
 from authsvc.web.credential_json import credential_json
 from authsvc.web.sessions import caller, services, signed_in, signed_out
 
@@ -37,6 +50,18 @@ bp = Blueprint("account", __name__)
 
 _PUBLIC_ID: Final = re.compile(r"[0-9a-f]{16}", re.ASCII)
 _MAX_NAME_CHARS: Final = 64  # the credentials.name column
+_RENAME: Final = obj({"name": nullable(text(1, _MAX_NAME_CHARS))})
+_ME: Final = obj(
+    {
+        "id": ID,
+        "username": {"type": "string"},
+        "displayName": {"type": "string"},
+        "role": ROLE,
+        "rpId": {"type": "string"},
+        "userHandle": B64URL,
+        "session": SESSION,
+    }
+)
 
 
 def _time(epoch: float | None) -> str | None:
@@ -68,6 +93,12 @@ def _no_content(*, ended_own_session: bool = False) -> Response:
 
 @bp.post("/logout")
 @bp.delete("/api/v1/sessions/current")
+@openapi.operation(
+    summary="Sign out: end the session (or token session) this request uses",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    responses={204: None},
+)
 def sign_out() -> Response:
     signed_in()
     server_sessions.sign_out(services(), caller())
@@ -88,6 +119,12 @@ def _user_handle(user_id: int) -> str:
 
 
 @bp.get("/api/v1/me")
+@openapi.operation(
+    summary="Who I am, and the session this request uses",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    responses={200: _ME},
+)
 def me() -> Response:
     user = signed_in()
     return jsonify(
@@ -104,6 +141,12 @@ def me() -> Response:
 
 
 @bp.get("/api/v1/me/sessions")
+@openapi.operation(
+    summary="My signed-in sessions",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    responses={200: obj({"sessions": {"type": "array", "items": SESSION}})},
+)
 def list_sessions() -> Response:
     signed_in()
     current, found = server_sessions.list_own(services(), caller())
@@ -112,6 +155,14 @@ def list_sessions() -> Response:
 
 
 @bp.delete("/api/v1/me/sessions/<public_id>")
+@openapi.operation(
+    summary="End one of my sessions",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    path={"public_id": SESSION_ID},
+    responses={204: None},
+    errors=("not_found",),
+)
 def end_session(public_id: str) -> Response:
     signed_in()
     if not _PUBLIC_ID.fullmatch(public_id):
@@ -121,6 +172,12 @@ def end_session(public_id: str) -> Response:
 
 
 @bp.delete("/api/v1/me/sessions")
+@openapi.operation(
+    summary="Sign out everywhere: end all my sessions and token sessions",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    responses={204: None},
+)
 def end_all_sessions() -> Response:
     signed_in()
     server_sessions.revoke_all_own(services(), caller())
@@ -136,6 +193,12 @@ def _credential_json(cred: CredentialRecord, signed_in_with: int | None) -> dict
 
 
 @bp.get("/api/v1/me/credentials")
+@openapi.operation(
+    summary="My passkeys",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    responses={200: obj({"credentials": {"type": "array", "items": ACCOUNT_CREDENTIAL}})},
+)
 def list_credentials() -> Response:
     user = signed_in()
     found = account.own_credentials(services(), caller())
@@ -155,16 +218,34 @@ def _name(body: Mapping[str, Any]) -> str | None:
     return name.strip()
 
 
-@bp.patch("/api/v1/me/credentials/<int(min=1, max=2147483647):pk>")
-def rename_credential(pk: int) -> Response:
+@bp.patch("/api/v1/me/credentials/<pk>")
+@openapi.operation(
+    summary="Name one of my passkeys (null: no name)",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    path={"pk": PATH_ID},
+    body=_RENAME,
+    responses={200: obj({"id": ID, "name": nullable({"type": "string"})})},
+    errors=("not_found", "step_up_required"),
+)
+def rename_credential(pk: str) -> Response:
     signed_in()
-    name = _name(schemas.json_body(request))
-    account.rename_credential(services(), caller(), pk, name)
-    return jsonify({"id": pk, "name": name})
+    row = path_id(pk, "credential")
+    name = _name(openapi.body())
+    account.rename_credential(services(), caller(), row, name)
+    return jsonify({"id": row, "name": name})
 
 
-@bp.delete("/api/v1/me/credentials/<int(min=1, max=2147483647):pk>")
-def delete_credential(pk: int) -> Response:
+@bp.delete("/api/v1/me/credentials/<pk>")
+@openapi.operation(
+    summary="Delete one of my passkeys (needs a fresh user-verified sign-in)",
+    tag="account",
+    access=openapi.SIGNED_IN,
+    path={"pk": PATH_ID},
+    responses={204: None},
+    errors=("not_found", "step_up_required", "conflict"),
+)
+def delete_credential(pk: str) -> Response:
     signed_in()
-    ended_own = account.delete_credential(services(), caller(), pk)
+    ended_own = account.delete_credential(services(), caller(), path_id(pk, "credential"))
     return _no_content(ended_own_session=ended_own)

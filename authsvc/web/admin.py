@@ -10,19 +10,13 @@ last user-verified assertion is what step-up checks.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import Connection
 
-from authsvc.audit.chain import query as audit_query
-from authsvc.audit.chain import verify_chain
-from authsvc.encoding import b64url_encode
-from authsvc.errors import Malformed, NotFound
+from authsvc.errors import NotFound
 from authsvc.services import admin
 from authsvc.services.admin import Actor
 from authsvc.storage import accounts
@@ -30,38 +24,40 @@ from authsvc.storage import policies as policy_store
 from authsvc.storage.records import CredentialRecord
 from authsvc.web.admin_calls import (
     MAX_ID,
+    admin_read,
     admin_route,
     choice,
     integer,
-    moment,
     name,
+    no_input,
     optional_id,
     path_id,
+)
+from authsvc.web.api_schemas import (
+    ADMIN_CREDENTIAL,
+    DRY_RUN,
+    GROUP,
+    ID,
+    MAX_PAGE,
+    NAME,
+    PAGE_QUERY,
+    PATH_ID,
+    POLICY_DOCUMENT,
+    POLICY_VERSION,
+    ROLE,
+    USER,
+    obj,
 )
 from authsvc.web.credential_json import credential_json
 from authsvc.web.sessions import services
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
-_MAX_PAGE = 500
-_MAX_SEQ = 2**62
-_EVENT = re.compile(r"[a-z._]{1,64}", re.ASCII)
-T = TypeVar("T")
-
-
-def _nothing() -> None:
-    """The parse function of a route that takes no input."""
-
-
-def _read(actor: Actor, action: str, fn: Callable[[Connection], T]) -> T:
-    """Run a read-only admin call: authorised and audited like every other."""
-    return admin.run_admin(services(), actor, action, lambda conn, _: fn(conn))
-
 
 def _page(after: str | None, limit: str | None) -> tuple[int, int]:
     return (
         integer(after, "after", default=0, low=0, high=MAX_ID),
-        integer(limit, "limit", default=100, low=1, high=_MAX_PAGE),
+        integer(limit, "limit", default=100, low=1, high=MAX_PAGE),
     )
 
 
@@ -78,10 +74,21 @@ def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
     }
 
 
-@admin_route(bp, "GET", "/users", "user.list", _page)
+@admin_route(
+    bp,
+    "GET",
+    "/users",
+    "user.list",
+    _page,
+    summary="List users, by id, after the id given",
+    query=PAGE_QUERY,
+    responses={200: obj({"users": {"type": "array", "items": USER}})},
+)
 def list_users(actor: Actor, page: tuple[int, int]) -> Response:
     after, limit = page
-    found = _read(actor, "user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit))
+    found = admin_read(
+        actor, "user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit)
+    )
     return jsonify(
         {
             "users": [
@@ -111,8 +118,11 @@ def _group_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
     "/users/<user_id>/group",
     "user.group",
     _group_change,
-    members={"group"},
-    required={"group"},
+    summary="Move a user to a group",
+    path={"user_id": PATH_ID},
+    body=obj({"group": NAME}),
+    responses={200: obj({"user": ID, "group": NAME})},
+    errors=("not_found",),
 )
 def set_group(actor: Actor, change: tuple[int, str]) -> Response:
     user_id, group = change
@@ -130,8 +140,11 @@ def _role_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
     "/users/<user_id>/role",
     "user.role",
     _role_change,
-    members={"role"},
-    required={"role"},
+    summary="Give a user the admin or the user role",
+    path={"user_id": PATH_ID},
+    body=obj({"role": ROLE}),
+    responses={200: obj({"user": ID, "role": ROLE})},
+    errors=("not_found", "conflict"),
 )
 def set_role(actor: Actor, change: tuple[int, str]) -> Response:
     user_id, role = change
@@ -139,9 +152,17 @@ def set_role(actor: Actor, change: tuple[int, str]) -> Response:
     return jsonify({"user": user_id, "role": role})
 
 
-@admin_route(bp, "GET", "/groups", "group.list", _nothing)
+@admin_route(
+    bp,
+    "GET",
+    "/groups",
+    "group.list",
+    no_input,
+    summary="List groups and their policies",
+    responses={200: obj({"groups": {"type": "array", "items": GROUP}})},
+)
 def list_groups(actor: Actor, _: None) -> Response:
-    found = _read(actor, "group.list", policy_store.list_groups)
+    found = admin_read(actor, "group.list", policy_store.list_groups)
     return jsonify({"groups": [_group_json(g) for g in found]})
 
 
@@ -155,8 +176,10 @@ def _new_group(body: Mapping[str, Any]) -> tuple[str, str]:
     "/groups",
     "group.create",
     _new_group,
-    members={"name", "policy"},
-    required={"name", "policy"},
+    summary="Create a group following a policy",
+    body=obj({"name": NAME, "policy": NAME}),
+    responses={201: GROUP},
+    errors=("not_found", "conflict"),
 )
 def create_group(actor: Actor, new: tuple[str, str]) -> Response:
     group = admin.create_group(services(), actor, *new)
@@ -173,8 +196,11 @@ def _assignment(group: str, body: Mapping[str, Any]) -> tuple[str, str]:
     "/groups/<group>/policy",
     "group.assign_policy",
     _assignment,
-    members={"policy"},
-    required={"policy"},
+    summary="Make a group follow another policy",
+    path={"group": NAME},
+    body=obj({"policy": NAME}),
+    responses={200: GROUP},
+    errors=("not_found",),
 )
 def assign_policy(actor: Actor, assignment: tuple[str, str]) -> Response:
     group = admin.assign_policy(services(), actor, *assignment)
@@ -205,9 +231,17 @@ def _policy_json(row: policy_store.PolicyRow) -> dict[str, Any]:
     }
 
 
-@admin_route(bp, "GET", "/policies", "policy.list", _nothing)
+@admin_route(
+    bp,
+    "GET",
+    "/policies",
+    "policy.list",
+    no_input,
+    summary="List the current version of every policy",
+    responses={200: obj({"policies": {"type": "array", "items": POLICY_VERSION}})},
+)
 def list_policies(actor: Actor, _: None) -> Response:
-    found = _read(actor, "policy.list", policy_store.list_current_policies)
+    found = admin_read(actor, "policy.list", policy_store.list_current_policies)
     return jsonify({"policies": [_policy_json(p) for p in found]})
 
 
@@ -222,9 +256,19 @@ def _versions(conn: Connection, policy: str) -> list[policy_store.PolicyRow]:
     return found
 
 
-@admin_route(bp, "GET", "/policies/<policy>", "policy.get", _policy_name)
+@admin_route(
+    bp,
+    "GET",
+    "/policies/<policy>",
+    "policy.get",
+    _policy_name,
+    summary="Every version of one policy",
+    path={"policy": NAME},
+    responses={200: obj({"name": NAME, "versions": {"type": "array", "items": POLICY_VERSION}})},
+    errors=("not_found",),
+)
 def policy_versions(actor: Actor, policy: str) -> Response:
-    found = _read(actor, "policy.get", lambda c: _versions(c, policy))
+    found = admin_read(actor, "policy.get", lambda c: _versions(c, policy))
     return jsonify({"name": policy, "versions": [_policy_json(p) for p in found]})
 
 
@@ -238,8 +282,10 @@ def _new_policy(body: Mapping[str, Any]) -> tuple[str, object]:
     "/policies",
     "policy.create",
     _new_policy,
-    members={"name", "document"},
-    required={"name", "document"},
+    summary="Create a policy (version 1)",
+    body=obj({"name": NAME, "document": POLICY_DOCUMENT}),
+    responses={201: POLICY_VERSION},
+    errors=("conflict",),
 )
 def create_policy(actor: Actor, new: tuple[str, object]) -> Response:
     row = admin.create_policy(services(), actor, *new)
@@ -256,8 +302,11 @@ def _draft(policy: str, body: Mapping[str, Any]) -> tuple[str, object]:
     "/policies/<policy>/versions",
     "policy.version",
     _draft,
-    members={"document"},
-    required={"document"},
+    summary="Add a new version of a policy",
+    path={"policy": NAME},
+    body=obj({"document": POLICY_DOCUMENT}),
+    responses={201: POLICY_VERSION},
+    errors=("not_found",),
 )
 def add_policy_version(actor: Actor, draft: tuple[str, object]) -> Response:
     row = admin.add_policy_version(services(), actor, *draft)
@@ -265,7 +314,16 @@ def add_policy_version(actor: Actor, draft: tuple[str, object]) -> Response:
 
 
 @admin_route(
-    bp, "POST", "/policies/<policy>/dry-run", "policy.dry_run", _draft, members={"document"}
+    bp,
+    "POST",
+    "/policies/<policy>/dry-run",
+    "policy.dry_run",
+    _draft,
+    summary="Which stored credentials a policy (or a draft of it) would refuse",
+    path={"policy": NAME},
+    body=obj({"document": POLICY_DOCUMENT}, required=()),
+    responses={200: DRY_RUN},
+    errors=("not_found",),
 )
 def dry_run(actor: Actor, draft: tuple[str, object]) -> Response:
     return jsonify(admin.dry_run(services(), actor, *draft))
@@ -277,10 +335,19 @@ def _credential_query(
     return (optional_id(user, "user"), *_page(after, limit))
 
 
-@admin_route(bp, "GET", "/credentials", "credential.list", _credential_query)
+@admin_route(
+    bp,
+    "GET",
+    "/credentials",
+    "credential.list",
+    _credential_query,
+    summary="List credentials, by id, optionally of one user",
+    query={"user": {"type": "integer", "minimum": 0, "maximum": MAX_ID}, **PAGE_QUERY},
+    responses={200: obj({"credentials": {"type": "array", "items": ADMIN_CREDENTIAL}})},
+)
 def list_credentials(actor: Actor, query: tuple[int | None, int, int]) -> Response:
     user, after, limit = query
-    found = _read(
+    found = admin_read(
         actor,
         "credential.list",
         lambda c: accounts.list_credentials(c, user_id=user, after_id=after, limit=limit),
@@ -298,8 +365,11 @@ def _status_change(pk: str, body: Mapping[str, Any]) -> tuple[int, str]:
     "/credentials/<pk>/status",
     "credential.status",
     _status_change,
-    members={"status"},
-    required={"status"},
+    summary="Disable, lock or re-activate a credential",
+    path={"pk": PATH_ID},
+    body=obj({"status": {"enum": sorted(accounts.CREDENTIAL_STATUSES)}}),
+    responses={200: obj({"id": ID, "status": {"enum": sorted(accounts.CREDENTIAL_STATUSES)}})},
+    errors=("not_found",),
 )
 def set_credential_status(actor: Actor, change: tuple[int, str]) -> Response:
     pk, status = change
@@ -311,98 +381,17 @@ def _credential_pk(pk: str) -> int:
     return path_id(pk, "credential")
 
 
-@admin_route(bp, "DELETE", "/credentials/<pk>", "credential.delete", _credential_pk)
+@admin_route(
+    bp,
+    "DELETE",
+    "/credentials/<pk>",
+    "credential.delete",
+    _credential_pk,
+    summary="Delete a credential (its sessions end)",
+    path={"pk": PATH_ID},
+    responses={204: None},
+    errors=("not_found",),
+)
 def delete_credential(actor: Actor, pk: int) -> Response:
     admin.delete_credential(services(), actor, pk)
     return Response(status=204)
-
-
-@dataclass(frozen=True, slots=True)
-class _AuditQuery:
-    user: int | None
-    event: str | None
-    since: datetime | None
-    until: datetime | None
-    before: int | None
-    limit: int
-
-
-def _audit_query(
-    *,
-    user: str | None,
-    event: str | None,
-    since: str | None,
-    until: str | None,
-    before: str | None,
-    limit: str | None,
-) -> _AuditQuery:
-    if event is not None and not _EVENT.fullmatch(event):
-        raise Malformed("event must be an event name such as authentication or admin.user.role")
-    return _AuditQuery(
-        user=optional_id(user, "user"),
-        event=event,
-        since=moment(since, "since"),
-        until=moment(until, "until"),
-        before=integer(before, "before", default=0, low=0, high=_MAX_SEQ) or None,
-        limit=integer(limit, "limit", default=100, low=1, high=_MAX_PAGE),
-    )
-
-
-@admin_route(bp, "GET", "/audit", "audit.query", _audit_query)
-def audit_log(actor: Actor, q: _AuditQuery) -> Response:
-    events = _read(
-        actor,
-        "audit.query",
-        lambda c: audit_query(
-            c,
-            user_id=q.user,
-            event=q.event,
-            since=q.since,
-            until=q.until,
-            limit=q.limit,
-            before_seq=q.before,
-        ),
-    )
-    return jsonify({"events": [_jsonable(e) for e in events]})
-
-
-@admin_route(bp, "GET", "/audit/verify", "audit.verify", _nothing)
-def audit_verify(actor: Actor, _: None) -> Response:
-    report = _read(actor, "audit.verify", verify_chain)
-    return jsonify(
-        {
-            "ok": report.ok,
-            "events": report.events,
-            "firstBadSeq": report.first_bad_seq,
-            "firstBadId": report.first_bad_id,
-            "reason": report.reason,
-        }
-    )
-
-
-@admin_route(bp, "GET", "/metadata", "metadata.status", _nothing)
-def metadata_status(actor: Actor, _: None) -> Response:
-    status = _read(actor, "metadata.status", lambda _: services().metadata.status())
-    return jsonify(
-        {
-            "source": status.source,
-            "no": status.no,
-            "nextUpdate": status.next_update,
-            "entries": status.entries,
-            "loadSeconds": status.load_seconds,
-            "stale": status.stale,
-            "lastRefusal": status.last_refusal,
-        }
-    )
-
-
-def _jsonable(event: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in event.items():
-        if isinstance(value, bytes):
-            out[key] = b64url_encode(value) if key == "credential_id" else value.hex()
-        elif isinstance(value, datetime):
-            out[key] = value.isoformat()
-        else:
-            out[key] = value
-    return out

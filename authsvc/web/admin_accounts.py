@@ -8,7 +8,7 @@ audited, before the path or body is read, and every refusal of input is audited 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from flask import Blueprint, Response, jsonify
 
@@ -16,16 +16,28 @@ from authsvc.services import admin_accounts
 from authsvc.services.admin import Actor
 from authsvc.storage.user_state import USER_STATUSES
 from authsvc.web.admin_calls import admin_route, choice, path_id
+from authsvc.web.api_schemas import ID, PATH_ID, obj
 from authsvc.web.sessions import services
 
 bp = Blueprint("admin_accounts", __name__, url_prefix="/api/v1/admin")
+_STATUS: Final = {"enum": sorted(USER_STATUSES)}
 
 
 def _user(user_id: str) -> int:
     return path_id(user_id, "user")
 
 
-@admin_route(bp, "DELETE", "/users/<user_id>/sessions", "session.revoke_all", _user)
+@admin_route(
+    bp,
+    "DELETE",
+    "/users/<user_id>/sessions",
+    "session.revoke_all",
+    _user,
+    summary="End every session and token session of a user",
+    path={"user_id": PATH_ID},
+    responses={200: obj({"user": ID, "sessionsEnded": {"type": "integer", "minimum": 0}})},
+    errors=("not_found",),
+)
 def end_sessions(actor: Actor, user_id: int) -> Response:
     ended = admin_accounts.revoke_user_sessions(services(), actor, user_id)
     return jsonify({"user": user_id, "sessionsEnded": ended})
@@ -41,8 +53,11 @@ def _status_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
     "/users/<user_id>/status",
     "user.status",
     _status_change,
-    members={"status"},
-    required={"status"},
+    summary="Disable a user (ending their sessions) or enable them again",
+    path={"user_id": PATH_ID},
+    body=obj({"status": _STATUS}),
+    responses={200: obj({"user": ID, "status": _STATUS})},
+    errors=("not_found", "conflict"),
 )
 def set_status(actor: Actor, change: tuple[int, str]) -> Response:
     user_id, status = change

@@ -5,8 +5,10 @@ An admin API that parses before it authenticates tells an anonymous caller its s
 reflects whatever an attacker sends. So :func:`admin_route` runs, for every call:
 
 1. :func:`authsvc.services.admin.authorize`: 401 / 403, audited, before anything is read;
-2. the route's ``parse``: path, query and body to typed values; any refusal is audited as
-   ``admin.<action>`` with its code, in a transaction of its own;
+2. the route's query and body checked against its declared schemas (the same ones the
+   OpenAPI document publishes, :mod:`authsvc.web.openapi`), then its ``parse``: path,
+   query and body to typed values; any refusal is audited as ``admin.<action>`` with its
+   code, in a transaction of its own;
 3. the view, whose use case authorises again and audits in its own transaction.
 
 Parsing is strict and bounded: ASCII digits only (``str.isdigit`` also takes ``'²'``), no
@@ -23,24 +25,27 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
+from sqlalchemy import Connection
 
 from authsvc.errors import AuthError, Malformed, NotFound
 from authsvc.services import admin
 from authsvc.services.admin import Actor
-from authsvc.web import schemas
+from authsvc.web import openapi
+from authsvc.web.api_schemas import Schema
+from authsvc.web.openapi import Operation
 from authsvc.web.sessions import actor, services
 
 MAX_ID: Final = 2**31 - 1  # ids are 32-bit integers; a larger one cannot exist
 _MAX_TIME_CHARS: Final = 40
 _NAME: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
-_MEMBER: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}", re.ASCII)
 _RULE_VARIABLE: Final = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 In = TypeVar("In")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,29 +71,52 @@ def admin_route(
     action: str,
     parse: Callable[..., In],
     *,
-    members: Collection[str] = (),
-    required: Collection[str] = (),
+    summary: str,
+    responses: Mapping[int, Schema | None],
+    errors: Collection[str] = (),
+    path: Mapping[str, Schema] | None = None,
+    query: Mapping[str, Schema] | None = None,
+    body: Schema | None = None,
+    description: str = "",
 ) -> Callable[
     [Callable[[Actor, In], ResponseReturnValue]], Callable[[Actor, In], ResponseReturnValue]
 ]:
     """Register ``view`` for ``method rule``, called as ``view(actor, parse(...))``.
 
-    ``parse`` is called with the rule's variables (as text: ids are parsed here, after
-    authorisation, not by a URL converter), the query parameters named by the rest of its
-    signature (``None`` when absent) and, when the route takes ``members``, the checked
-    JSON body as ``body``. It is the only place a request is read, so every refusal of
-    input is audited; the view must not raise except through its use case.
+    The route's :class:`~authsvc.web.openapi.Operation` is made from ``path``, ``query``,
+    ``body`` (an object schema: its properties are the members, its ``required`` the
+    required ones), ``responses`` and ``errors`` (``unauthenticated``, ``forbidden``,
+    ``step_up_required`` and ``rate_limited`` are added: any admin call can answer them).
+    After authorisation the query and body are checked against it, then ``parse`` is called
+    with the rule's variables (as text: ids are parsed here, not by a URL converter), the
+    query parameters named by the rest of its signature (``None`` when absent) and, when the
+    route takes a body, the checked JSON body as ``body``. It is the only place a request is
+    read, so every refusal of input is audited; the view must not raise except through its
+    use case.
     """
-    path = tuple(_RULE_VARIABLE.findall(rule))
-    names = [p for p in inspect.signature(parse).parameters if p not in path]
-    query = tuple(n for n in names if n != "body")
+    variables = tuple(_RULE_VARIABLE.findall(rule))
+    names = [p for p in inspect.signature(parse).parameters if p not in variables]
+    wanted = tuple(n for n in names if n != "body")
+    if set(wanted) != set(query or {}) or ("body" in names) != (body is not None):
+        raise TypeError(f"{rule}: parse must take exactly the declared query and body")
+    op = Operation.build(
+        summary=summary,
+        tag="admin",
+        responses=responses,
+        access=openapi.ADMIN,
+        errors={*errors, "forbidden", "step_up_required", "rate_limited"},
+        description=description or f"Audited as admin.{action}.",
+        path=path,
+        query=query,
+        body=body,
+    )
     spec = AdminRoute(
         action=action,
         method=method,
         rule=rule,
-        query=query,
-        members=frozenset(members),
-        required=frozenset(required),
+        query=wanted,
+        members=op.members,
+        required=frozenset((body or {}).get("required", ())),
     )
 
     def register(
@@ -98,12 +126,19 @@ def admin_route(
             svc, caller = services(), actor()
             admin.authorize(svc, caller, action)
             try:
-                inputs = parse(**variables, **_inputs(spec, has_body="body" in names))
+                op.read()
+                given = openapi.query()
+                inputs = parse(
+                    **variables,
+                    **{n: given.get(n) for n in wanted},
+                    **({"body": openapi.body()} if body is not None else {}),
+                )
             except AuthError as exc:
                 admin.refuse(svc, caller, action, exc)
             return view(caller, inputs)
 
         endpoint = view.__name__
+        setattr(handler, openapi.ATTRIBUTE, op)
         bp.add_url_rule(rule, endpoint, handler, methods=[method])
         ROUTES[f"{bp.name}.{endpoint}"] = spec
         return view
@@ -111,40 +146,13 @@ def admin_route(
     return register
 
 
-def _inputs(spec: AdminRoute, *, has_body: bool) -> dict[str, Any]:
-    unknown = set(request.args) - set(spec.query)
-    if unknown:
-        raise Malformed(_unknown("query parameter", unknown))
-    values: dict[str, Any] = {}
-    for name in spec.query:
-        given = request.args.getlist(name)
-        if len(given) > 1:
-            raise Malformed(f"{name} is given more than once")
-        values[name] = given[0] if given else None
-    if has_body:
-        values["body"] = _body(spec.members, spec.required)
-    return values
+def no_input() -> None:
+    """The parse function of a route that takes no input."""
 
 
-def _unknown(what: str, names: Collection[str]) -> str:
-    """Unknown names in our words: a name is shown only if it could be a member's name."""
-    shown = sorted(n for n in names if _MEMBER.fullmatch(n))
-    hidden = len(names) - len(shown)
-    if not shown:
-        return f"{hidden} unknown {what}{'s' if hidden > 1 else ''}"
-    listed = f"unknown {what}{'s' if len(names) > 1 else ''}: {', '.join(shown)}"
-    return f"{listed} and {hidden} more not shown" if hidden else listed
-
-
-def _body(members: frozenset[str], required: frozenset[str]) -> Mapping[str, Any]:
-    body = schemas.json_body(request)
-    unknown = set(body) - members
-    if unknown:
-        raise Malformed(_unknown("member", unknown))
-    missing = required - set(body)
-    if missing:
-        raise Malformed(f"missing members: {', '.join(sorted(missing))}")
-    return body
+def admin_read(actor: Actor, action: str, fn: Callable[[Connection], T]) -> T:
+    """Run a read-only admin call: authorised and audited like every other."""
+    return admin.run_admin(services(), actor, action, lambda conn, _: fn(conn))
 
 
 def path_id(raw: str, what: str) -> int:

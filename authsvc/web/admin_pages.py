@@ -1,4 +1,4 @@
-"""The admin pages: users, groups and policies, credentials, the audit log, metadata status.
+"""The admin pages: users, groups and policies, credentials, apps, the audit log, metadata.
 
 They are views over ``/api/v1/admin`` and nothing more: each page is an empty frame whose
 script (``webauthn_js/pages/admin_*.js``) fetches the admin API and draws what it answers.
@@ -37,6 +37,7 @@ PAGES: Final = (
     AdminPage("/admin", "Users", "Users", "users"),
     AdminPage("/admin/policies", "Policies", "Groups and policies", "policies"),
     AdminPage("/admin/credentials", "Credentials", "Credentials", "credentials"),
+    AdminPage("/admin/apps", "Apps", "Native apps", "apps"),
     AdminPage("/admin/audit", "Audit log", "Audit log", "audit"),
     AdminPage("/admin/metadata", "Metadata", "Authenticator metadata", "metadata"),
 )

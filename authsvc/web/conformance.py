@@ -1,9 +1,11 @@
 """The four ceremony endpoints, in the FIDO2 server conformance API shape.
 
 State is bound to the cookie session that asked for the options: its pending ceremony of
-each kind is found from the session's binding alone. Each handler only translates: JSON
-in, typed request to a use case, JSON out. A successful sign-in or sign-up sends the
-session's new (rotated) id.
+each kind is found from the session's binding alone, and the same session vouches for a
+passkey added to its account. Each handler only translates: JSON in, typed request to a
+use case, JSON out. A successful sign-in or sign-up sends the session's new (rotated) id;
+``/api/v1`` runs the same use cases with a token session as the outcome
+(:mod:`authsvc.web.api_ceremonies`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from flask import Blueprint, Response, jsonify, request
 from authsvc.ceremony.responses import assertion_response, registration_response
 from authsvc.ceremony.state import CeremonyKind
 from authsvc.services.authentication import begin_authentication, finish_authentication
+from authsvc.services.enrolment import CookieHolder
+from authsvc.services.outcomes import cookie_session
 from authsvc.services.registration import begin_registration, finish_registration
 from authsvc.web import limits, schemas
 from authsvc.web.sessions import caller, pending_ceremony, services, sign_in, user_agent
@@ -30,7 +34,8 @@ def _ok(extra: dict[str, Any] | None = None) -> Response:
 def attestation_options() -> Response:
     req = schemas.registration_request(schemas.json_body(request))
     limits.registration_options(req.username)
-    _, options = begin_registration(services(), req, caller())
+    who = caller()
+    _, options = begin_registration(services(), req, who, CookieHolder(who.binding))
     return _ok(options)
 
 
@@ -38,12 +43,14 @@ def attestation_options() -> Response:
 def attestation_result() -> Response:
     response = registration_response(schemas.json_body(request))
     who = caller()
+    svc = services()
     registered = finish_registration(
-        services(),
+        svc,
         response,
         pending_ceremony(CeremonyKind.REGISTRATION, who),
         who,
-        user_agent=user_agent(),
+        holder=CookieHolder(who.binding),
+        outcome=cookie_session(svc, who, user_agent()),
     )
     if registered.session is not None:  # a sign-up signs the new account in
         sign_in(registered.session)
@@ -62,13 +69,14 @@ def assertion_options() -> Response:
 def assertion_result() -> Response:
     response = assertion_response(schemas.json_body(request))
     who = caller()
+    svc = services()
     with limits.credential_attempt(response.credential_id):
         signed_in = finish_authentication(
-            services(),
+            svc,
             response,
             pending_ceremony(CeremonyKind.AUTHENTICATION, who),
             who,
-            user_agent=user_agent(),
+            outcome=cookie_session(svc, who, user_agent()),
         )
     sign_in(signed_in.session)
     return _ok()

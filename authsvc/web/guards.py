@@ -82,13 +82,28 @@ PAGE_CSP = (
 HTML_MIMETYPE = "text/html"
 #: Public documents, by endpoint, that browsers on other sites fetch without cookies:
 #: ``/.well-known/webauthn`` is the same for everyone, so a successful answer may be kept
-#: by any cache for an hour and read cross-origin. The hour is only how long a newly added
+#: by any cache for an hour and read cross-origin; so is the OpenAPI document (it changes
+#: only with a deployment). The hour is only how long a newly added
 #: related origin may wait for browsers holding the old copy; a removed one is refused by
 #: the ceremonies at once, whatever a cache still says. Errors (404 when unset) stay no-store.
-PUBLIC_DOCUMENTS = frozenset({"well_known.webauthn"})
+PUBLIC_DOCUMENTS = frozenset({"well_known.webauthn", "openapi.openapi_document"})
 _DOCUMENT_METHODS = frozenset({"GET", "HEAD"})  # not Flask's automatic OPTIONS answer
 PUBLIC_DOCUMENT_HEADERS: Mapping[str, str] = MappingProxyType(
     {"Cache-Control": "public, max-age=3600", "Cross-Origin-Resource-Policy": "cross-origin"}
+)
+#: Public documents that a key rotation changes: cached a minute, so a resource server
+#: holding the old copy meets a new ``kid`` for at most that long (it should also re-fetch
+#: when a token names a kid it does not know).
+#: The app association files change when an admin adds or removes an app: five minutes,
+#: so a proxy in front of us delays a new app little (Apple's CDN and Google's verifier
+#: keep their own copies for longer anyway); a removed Android app's origin is refused by
+#: the ceremonies at once, whatever a cache still says.
+SHORT_LIVED_DOCUMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "oauth.jwks": "public, max-age=60",
+        "app_association.apple_app_site_association": "public, max-age=300",
+        "app_association.assetlinks": "public, max-age=300",
+    }
 )
 HSTS_HEADER = "Strict-Transport-Security"
 #: Two years (the max-age hstspreload.org recommends) with subdomains; ``preload`` is left to
@@ -170,6 +185,13 @@ def init(app: Flask) -> None:
             and response.status_code == 200
         ):
             response.headers.update(PUBLIC_DOCUMENT_HEADERS)
+        elif (
+            (cache := SHORT_LIVED_DOCUMENTS.get(request.endpoint or ""))
+            and request.method in _DOCUMENT_METHODS
+            and response.status_code == 200
+        ):
+            response.headers["Cache-Control"] = cache
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
 
     app.before_request(refuse_cross_site)

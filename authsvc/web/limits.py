@@ -5,7 +5,7 @@ and added passkeys, each of which also grew the audit chain by one row per reque
 
 | limit | counted on | key |
 | --- | --- | --- |
-| ``ceremony`` | each of the four ceremony endpoints, apart | client address |
+| ``ceremony`` | each ceremony endpoint (web and ``/api/v1``), apart | client address |
 | ``admin`` | every ``/api/v1/admin`` call, together | client address |
 | ``signup`` | ``/attestation/options`` not for the signed-in account | client address |
 | ``passkeys`` | ``/attestation/options`` for the signed-in account | account + address |
@@ -71,6 +71,17 @@ from authsvc.usernames import canonical
 from authsvc.web.problems import CONFORMANCE_PATHS, problem_response
 
 _EXTENSION: Final = "authsvc.limits"
+#: the ``/api/v1`` ceremonies and the app back ends' token route: limited per path and
+#: address like the four conformance endpoints (authsvc.web.api_ceremonies)
+_API_CEREMONY_PATHS: Final = frozenset(
+    {
+        "/api/v1/registrations/options",
+        "/api/v1/registrations",
+        "/api/v1/sessions/options",
+        "/api/v1/sessions",
+        "/api/v1/registration-tokens",
+    }
+)
 _ADMIN_PATH: Final = "/api/v1/admin"
 _MAX_ADDRESS_CHARS: Final = 64  # the audit column's width
 #: failures with one credential from one address are forgotten this long after the first
@@ -254,7 +265,7 @@ def _address_limits() -> None:
     if limits is None:  # pragma: no cover - registered only with the limits
         return
     path = request.path
-    if path in CONFORMANCE_PATHS:
+    if path in CONFORMANCE_PATHS or path in _API_CEREMONY_PATHS:
         _hit(
             limits, "ceremony", limits.ceremony, (path, client_address()), {}, message=_FROM_ADDRESS
         )

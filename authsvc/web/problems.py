@@ -8,6 +8,7 @@ On the four conformance endpoints the body also carries the FIDO conformance fie
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -22,7 +23,10 @@ CONFORMANCE_PATHS = frozenset(
 PROBLEM_TYPE_BASE = "https://authsvc.dev/problems/"
 
 
-def problem_response(error: errors.AuthError) -> Response:
+def problem_response(
+    error: errors.AuthError, extra: Mapping[str, object] | None = None
+) -> Response:
+    """The problem+json of ``error``; ``extra`` members (e.g. OAuth's ``error``) are added."""
     body: dict[str, object] = {
         "type": PROBLEM_TYPE_BASE + error.code,
         "title": error.title,
@@ -35,9 +39,13 @@ def problem_response(error: errors.AuthError) -> Response:
         body["errorMessage"] = error.detail
     if isinstance(error, errors.PolicyDenied) and error.reasons:
         body["reasons"] = error.reasons
+    if extra:
+        body.update(extra)
     response = Response(json.dumps(body), status=error.status, mimetype="application/problem+json")
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.DpopInvalid | errors.DpopNonceRequired) and error.www_authenticate:
+        response.headers["WWW-Authenticate"] = error.www_authenticate
     return response
 
 

@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from authsvc.errors import Malformed
 from authsvc.services import recovery
 from authsvc.services.admin import Actor
 from authsvc.services.sessions import OpenedSession
-from authsvc.web import limits, schemas
+from authsvc.web import limits, openapi
 from authsvc.web.admin_calls import admin_route, path_id
+from authsvc.web.api_schemas import ID, PATH_ID, TIME, nullable, obj, text
 from authsvc.web.sessions import caller, services, sign_in, signed_in, user_agent
 
 bp = Blueprint("recovery", __name__)
@@ -31,6 +32,8 @@ admin_bp = Blueprint("admin_recovery", __name__, url_prefix="/api/v1/admin")
 #: enough that nothing large is hashed or audited
 _MAX_SECRET_CHARS: Final = 64
 _MAX_USERNAME_CHARS: Final = 64
+_COUNT: Final = {"type": "integer", "minimum": 0}
+_SIGNED_IN: Final = obj({"status": {"const": "ok"}, "recovered": {"const": True}})
 
 
 def _text(body: Mapping[str, Any], name: str, limit: int) -> str:
@@ -38,11 +41,6 @@ def _text(body: Mapping[str, Any], name: str, limit: int) -> str:
     if not isinstance(value, str) or not value or len(value) > limit:
         raise Malformed(f"{name} must be a string of 1 to {limit} characters")
     return value
-
-
-def _members(body: Mapping[str, Any], names: set[str]) -> None:
-    if set(body) != names:
-        raise Malformed(f"the body must have exactly: {', '.join(sorted(names))}")
 
 
 def _signed_in(opened: OpenedSession) -> Response:
@@ -55,6 +53,16 @@ def _time(moment: datetime | None) -> str | None:
 
 
 @bp.get("/api/v1/me/recovery-codes")
+@openapi.operation(
+    summary="How many recovery codes I have left",
+    tag="recovery",
+    access=openapi.SIGNED_IN,
+    responses={
+        200: obj(
+            {"remaining": _COUNT, "generatedAt": nullable(TIME), "allowed": {"type": "boolean"}}
+        )
+    },
+)
 def code_status() -> Response:
     signed_in()
     status = recovery.code_status(services(), caller())
@@ -68,6 +76,21 @@ def code_status() -> Response:
 
 
 @bp.post("/api/v1/me/recovery-codes")
+@openapi.operation(
+    summary="Make a new set of recovery codes (the old set stops working)",
+    tag="recovery",
+    access=openapi.SIGNED_IN,
+    responses={
+        201: obj(
+            {
+                "codes": {"type": "array", "items": {"type": "string"}},
+                "remaining": _COUNT,
+                "generatedAt": TIME,
+            }
+        )
+    },
+    errors=("step_up_required", "policy_denied"),
+)
 def generate_codes() -> tuple[Response, int]:
     signed_in()
     made = recovery.generate_codes(services(), caller())
@@ -80,9 +103,15 @@ def generate_codes() -> tuple[Response, int]:
 
 
 @bp.post("/api/v1/recovery/code")
+@openapi.operation(
+    summary="Sign in with a recovery code (a recovered session)",
+    tag="recovery",
+    body=obj({"username": text(1, _MAX_USERNAME_CHARS), "code": text(1, _MAX_SECRET_CHARS)}),
+    responses={200: _SIGNED_IN},
+    errors=("unauthenticated", "rate_limited", "policy_denied"),
+)
 def use_code() -> Response:
-    body = schemas.json_body(request)
-    _members(body, {"username", "code"})
+    body = openapi.body()
     username = _text(body, "username", _MAX_USERNAME_CHARS)
     code = _text(body, "code", _MAX_SECRET_CHARS)
     limits.recovery_attempt(username)
@@ -93,9 +122,15 @@ def use_code() -> Response:
 
 
 @bp.post("/api/v1/recovery/link")
+@openapi.operation(
+    summary="Sign in with a recovery link's token (a recovered session)",
+    tag="recovery",
+    body=obj({"token": text(1, _MAX_SECRET_CHARS)}),
+    responses={200: _SIGNED_IN},
+    errors=("unauthenticated", "rate_limited", "policy_denied"),
+)
 def use_link() -> Response:
-    body = schemas.json_body(request)
-    _members(body, {"token"})
+    body = openapi.body()
     token = _text(body, "token", _MAX_SECRET_CHARS)
     limits.recovery_attempt(None)
     opened = recovery.use_link(services(), caller(), token=token, user_agent=user_agent())
@@ -106,7 +141,17 @@ def _user(user_id: str) -> int:
     return path_id(user_id, "user")
 
 
-@admin_route(admin_bp, "POST", "/users/<user_id>/recovery-link", "recovery.link_issued", _user)
+@admin_route(
+    admin_bp,
+    "POST",
+    "/users/<user_id>/recovery-link",
+    "recovery.link_issued",
+    _user,
+    summary="Issue a one-time recovery link for a user",
+    path={"user_id": PATH_ID},
+    responses={201: obj({"user": ID, "url": {"type": "string"}, "expiresAt": TIME})},
+    errors=("not_found", "conflict", "policy_denied"),
+)
 def issue_link(actor: Actor, user_id: int) -> tuple[Response, int]:
     issued = recovery.issue_link(services(), actor, user_id)
     expires = datetime.fromtimestamp(issued.expires_at, UTC).isoformat()

@@ -11,6 +11,10 @@ its contents are never stored anywhere. flask-login's ``_user_id`` in it is the 
 binding (the record names the user), so its ``user_loader`` reads the record, lazily, on the
 first use of ``current_user``. ``session_protection`` stays off: the record is bound
 server-side, and an IP or User-Agent hash would only sign out mobile users.
+
+A request that presents an access token (:mod:`authsvc.web.tokens`) is signed in by it,
+through flask-login's ``request_loader``: its cookie is ignored, none is ever set on its
+response, and its caller is its token session.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from authsvc.services.admin import Actor
 from authsvc.services.context import Caller, Services
 from authsvc.services.sessions import CurrentSession, OpenedSession
 from authsvc.storage.sessions import SessionRecord
+from authsvc.web import tokens
 
 _MAX_ORIGIN_CHARS = 255  # the audit columns' widths: headers are attacker-controlled
 _MAX_ADDRESS_CHARS = 64
@@ -58,6 +63,7 @@ class WebSession(dict[str, Any], SessionMixin):
         self.issue = False  # set the cookie (a new anonymous id, or a rotation)
         self.drop = False  # delete the cookie (signed out)
         self.max_age: int | None = None
+        self.token_request = False  # signed in by an access token: no cookie either way
         if token is not None:
             self[_USER_ID] = server_sessions.binding_of(token)
 
@@ -76,16 +82,36 @@ def _session() -> WebSession:
 def caller() -> Caller:
     """This cookie session's binding (an anonymous id is made on first use) and its origin."""
     web = _session()
+    if web.token_request:
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        return tokens.token_caller(None if user is None else user.record.public_id)
     if web.token is None:
         web.token = server_sessions.new_token()
         web.issue = True
+    return bound_caller(server_sessions.binding_of(web.token))
+
+
+def bound_caller(binding: str) -> Caller:
+    """This request's address and origin, its ceremonies bound to ``binding``.
+
+    ``/api/v1`` ceremonies are bound to their ``ceremonyId`` (an app has no cookie), so
+    they use this directly: no cookie is read or made for them.
+    """
     origin = request.headers.get("Origin")
     address = request.remote_addr  # behind TRUSTED_PROXIES, taken from X-Forwarded-For
     return Caller(
-        binding=server_sessions.binding_of(web.token),
+        binding=binding,
         client_address=address[:_MAX_ADDRESS_CHARS] if address else None,
         claimed_origin=origin[:_MAX_ORIGIN_CHARS] if origin else None,
     )
+
+
+def cookie_binding() -> str | None:
+    """The binding of the request's cookie session, if it sent one (a token request never)."""
+    web = _session()
+    if web.token_request or web.token is None or web.issue:
+        return None
+    return server_sessions.binding_of(web.token)
 
 
 def pending_ceremony(kind: CeremonyKind, who: Caller) -> str | None:
@@ -138,6 +164,17 @@ def actor() -> Actor:
     return Actor(user.id, user.role, user.record.verified_at, caller(), user.record.recovered)
 
 
+def _load_token_user(req: Request) -> SessionUser | None:
+    """flask-login's request loader: the user of the request's access token, if any."""
+    found = tokens.token_session() if _session().token_request else None
+    if found is None:
+        return None
+    account = found.view.account
+    return SessionUser(
+        account.user_id, account.username, account.display_name, account.role, found.record
+    )
+
+
 def _load_user(binding: str) -> SessionUser | None:
     found: CurrentSession | None = server_sessions.load(services(), binding)
     if found is None:
@@ -158,11 +195,15 @@ class ServerSideSessions(SessionInterface):
         self._name = "__Host-session" if secure else "session"
 
     def open_session(self, app: Flask, request: Request) -> WebSession:
+        if tokens.is_token_request(request):
+            web = WebSession(None)
+            web.token_request = True
+            return web
         raw = request.cookies.get(self._name)
         return WebSession(raw if server_sessions.is_token(raw) else None)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not isinstance(session, WebSession):
+        if not isinstance(session, WebSession) or session.token_request:
             return
         if session.drop:
             response.delete_cookie(
@@ -194,4 +235,5 @@ def init(app: Flask) -> None:
     manager = LoginManager()
     manager.session_protection = None  # the record is bound server-side, not by IP/UA
     manager.user_loader(_load_user)
+    manager.request_loader(_load_token_user)
     manager.init_app(app)

@@ -161,3 +161,22 @@ def test_every_admin_page_is_accessible_and_photographed(
             expect(page.locator("#dry-run-result")).to_contain_text("would be refused")
         assert accessibility_violations(page) == [], name
         screenshots(page, f"admin-{name}")
+
+
+def test_an_admin_adds_an_ios_app_on_the_apps_page_and_it_is_published(
+    server: LiveServer, open_person: OpenPerson
+) -> None:
+    """The Apps page adds an app through the admin API, shows its secret once, and the
+    association file names it at once."""
+    root = open_person(bypass_csp=True)
+    _admin(server, root, "root")
+    page = root.page
+    root.goto("/admin/apps")
+    page.get_by_label("App ID").fill("ABCDE12345.com.example.app")
+    page.get_by_role("button", name="Add app").click()
+    expect(page.locator("#secret-value")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{43}$"))
+    expect(page.locator("#apps")).to_contain_text("ABCDE12345.com.example.app")
+    assert accessibility_violations(page) == []
+    screenshots(page, "admin-apps")
+    published = page.request.get(root.origin + "/.well-known/apple-app-site-association")
+    assert published.json() == {"webcredentials": {"apps": ["ABCDE12345.com.example.app"]}}

@@ -14,13 +14,14 @@ from werkzeug.test import TestResponse
 from authsvc.policy.examples import EXAMPLES
 from authsvc.web import admin as admin_routes
 from authsvc.web import admin_accounts as account_routes
+from authsvc.web import admin_records as record_routes
 from authsvc.web.admin_calls import ROUTES, AdminRoute
 from tests.http.admin_flows import ADMIN, AdminBrowser, signed_in_admin
 from tests.http.flows import advance_clock, audit_rows, problem, services
 from tests.softauthn import SoftAuthenticator
 
 CUSTOMERS = json.loads(EXAMPLES["customers"])
-BLUEPRINTS = {admin_routes.bp.name, account_routes.bp.name}
+BLUEPRINTS = {admin_routes.bp.name, account_routes.bp.name, record_routes.bp.name}
 MINE = sorted((e, r) for e, r in ROUTES.items() if e.split(".", maxsplit=1)[0] in BLUEPRINTS)
 ACTIONS = {(r.method, r.rule): r.action for r in ROUTES.values()}
 GARBAGE = {"<script>alert(1)</script>": 1, "role": ["admin"], "document": "x"}
@@ -46,7 +47,14 @@ def _refused_once(
 
 def test_every_route_is_registered_with_its_inputs() -> None:
     assert len(MINE) == 19
-    assert ROUTES["admin.audit_log"].query == ("user", "event", "since", "until", "before", "limit")
+    assert ROUTES["admin_records.audit_log"].query == (
+        "user",
+        "event",
+        "since",
+        "until",
+        "before",
+        "limit",
+    )
     assert ROUTES["admin.set_role"].members == {"role"}
     assert ROUTES["admin_accounts.set_status"].required == {"status"}
 

@@ -26,7 +26,15 @@ from werkzeug.test import TestResponse
 from authsvc import create_app
 from authsvc.settings import Settings
 from authsvc.storage.models import Base
-from authsvc.web.guards import PAGE_CSP, REFUSAL_DETAIL, SAFE_METHODS, serves_https_only
+from authsvc.web.guards import (
+    PAGE_CSP,
+    PUBLIC_DOCUMENT_HEADERS,
+    PUBLIC_DOCUMENTS,
+    REFUSAL_DETAIL,
+    SAFE_METHODS,
+    SHORT_LIVED_DOCUMENTS,
+    serves_https_only,
+)
 from tests.conftest import ORIGIN
 from tests.database import empty_tables
 from tests.http.admin_flows import signed_in_admin
@@ -130,11 +138,16 @@ def _everything(app: Flask) -> tuple[dict[str, list[str]], list[bytes]]:
     return tables, keys
 
 
-def _header_mismatches(response: TestResponse, *, hsts: bool) -> list[str]:
+def _header_mismatches(
+    response: TestResponse, *, hsts: bool, public: Mapping[str, str] | None = None
+) -> list[str]:
     """The headers that differ from what this response must carry: an HTML page gets the
-    page CSP (our scripts and styles only), everything else the API's."""
+    page CSP (our scripts and styles only), everything else the API's; a public document
+    (``public``: its cache headers) may be cached and read cross-origin."""
     csp = PAGE_CSP if response.mimetype == "text/html" else API_HEADERS["Content-Security-Policy"]
     expected = {**API_HEADERS, "Content-Security-Policy": csp, **dict([HSTS] if hsts else [])}
+    if public and response.status_code == 200:
+        expected.update(public)
     wrong = [
         f"{name}: {response.headers.get(name)!r}"
         for name, value in expected.items()
@@ -295,9 +308,23 @@ def test_every_response_carries_the_security_headers(app: Flask, client: FlaskCl
     wrong = {
         name: mismatches
         for name, response in responses.items()
-        if (mismatches := _header_mismatches(response, hsts=False))
+        if (mismatches := _header_mismatches(response, hsts=False, public=_public(app, name)))
     }
     assert wrong == {}
+
+
+def _public(app: Flask, name: str) -> Mapping[str, str]:
+    """The cache headers guards.py gives a public document's successful GET or HEAD."""
+    method, _, path = name.partition(" ")
+    if method not in {"GET", "HEAD"}:
+        return {}
+    endpoint, _ = app.url_map.bind("localhost").match(path, method)
+    if endpoint in PUBLIC_DOCUMENTS:
+        return PUBLIC_DOCUMENT_HEADERS
+    if endpoint in SHORT_LIVED_DOCUMENTS:
+        cache = SHORT_LIVED_DOCUMENTS[endpoint]
+        return {"Cache-Control": cache, "Cross-Origin-Resource-Policy": "cross-origin"}
+    return {}
 
 
 def test_an_unexpected_error_carries_the_security_headers(settings: Settings) -> None:
@@ -335,7 +362,7 @@ def test_https_origins_get_hsts_on_every_response(https_app: Flask) -> None:
     wrong = {
         name: mismatches
         for name, response in responses.items()
-        if (mismatches := _header_mismatches(response, hsts=True))
+        if (mismatches := _header_mismatches(response, hsts=True, public=_public(https_app, name)))
     }
     assert wrong == {}
 

@@ -55,6 +55,12 @@ def test_upgrade_at_head_is_a_no_op(engine: Engine) -> None:
         "rate_limits",
         "recovery_codes",
         "one_time_tokens",
+        "app_clients",
+        "app_fingerprints",
+        "signing_keys",
+        "token_sessions",
+        "refresh_tokens",
+        "dpop_proofs",
         "alembic_version",
     }
 
