@@ -181,35 +181,24 @@ def issue_tokens(
     amr = access_tokens.amr_of(hardware_key=hardware_key, user_verified=user_verified)
     ends = now + services.settings.token_session_lifetime
     refresh_ends = min(now + services.settings.refresh_token_ttl, ends)
-    family_id = store.add_family(
+    family = store.add_family(
         conn,
-        sid=sid,
-        user_id=user_id,
-        credential_pk=credential_pk,
-        app_pk=None if app is None else app.pk,
-        dpop_jkt=dpop_jkt,
-        amr=amr,
-        now=now,
-        verified_at=now if user_verified else None,
-        expires_at=ends,
-        refresh_expires_at=refresh_ends,
-        client_address=None,
+        store.TokenFamily(
+            id=0,
+            sid=sid,
+            user_id=user_id,
+            credential_pk=credential_pk,
+            app_pk=None if app is None else app.pk,
+            dpop_jkt=dpop_jkt,
+            amr=amr,
+            signed_in_at=now,
+            verified_at=now if user_verified else None,
+            expires_at=ends,
+            refresh_expires_at=refresh_ends,
+            client_address=None,
+        ),
     )
-    refresh_token, _ = _new_refresh_token(conn, services, family_id, now, ends)
-    family = store.TokenFamily(
-        id=family_id,
-        sid=sid,
-        user_id=user_id,
-        credential_pk=credential_pk,
-        app_pk=None if app is None else app.pk,
-        dpop_jkt=dpop_jkt,
-        amr=amr,
-        signed_in_at=now,
-        verified_at=now if user_verified else None,
-        expires_at=ends,
-        refresh_expires_at=refresh_ends,
-        client_address=None,
-    )
+    refresh_token, _ = _new_refresh_token(conn, services, family.id, now, ends)
     access, expires_in = _mint(
         services,
         conn,

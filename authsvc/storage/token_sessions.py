@@ -15,7 +15,7 @@ and the credential are still active.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
@@ -118,46 +118,20 @@ def _view(row: Any) -> FamilyView:
     )
 
 
-def add_family(
-    conn: Connection,
-    *,
-    sid: str,
-    user_id: int,
-    credential_pk: int,
-    app_pk: int | None,
-    dpop_jkt: str | None,
-    amr: tuple[str, ...],
-    now: float,
-    verified_at: float | None,
-    expires_at: float,
-    refresh_expires_at: float,
-    client_address: str | None,
-) -> int:
-    """Insert a new session; sweep the expired ones now and then; return its row id."""
+def add_family(conn: Connection, family: TokenFamily) -> TokenFamily:
+    """Insert a new session (its ``id`` is ignored); sweep the expired ones now and then;
+    return it with its row id."""
+    now = family.signed_in_at
     if _SWEEPS.due(now):
         conn.execute(
             delete(token_sessions).where(
                 or_(token_sessions.c.expires_at < now, token_sessions.c.refresh_expires_at < now)
             )
         )
-    inserted = conn.execute(
-        insert(token_sessions)
-        .values(
-            sid=sid,
-            user_id=user_id,
-            credential_pk=credential_pk,
-            app_pk=app_pk,
-            dpop_jkt=dpop_jkt,
-            amr=" ".join(amr),
-            signed_in_at=now,
-            verified_at=verified_at,
-            expires_at=expires_at,
-            refresh_expires_at=refresh_expires_at,
-            client_address=client_address,
-        )
-        .returning(token_sessions.c.id)
-    )
-    return int(inserted.scalar_one())
+    values = {f.name: getattr(family, f.name) for f in fields(family) if f.name != "id"}
+    values["amr"] = " ".join(family.amr)
+    inserted = conn.execute(insert(token_sessions).values(**values).returning(token_sessions.c.id))
+    return replace(family, id=int(inserted.scalar_one()))
 
 
 def add_refresh_token(

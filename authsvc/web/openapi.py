@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from importlib.metadata import version
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, NotRequired, ParamSpec, TypedDict, TypeVar, Unpack
 
 import jsonschema_rs
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -41,6 +41,24 @@ from authsvc.web.sessions import signed_in
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class Declaration(TypedDict):
+    """What a route declares about itself: :func:`operation`'s and :meth:`Operation.build`'s
+    keyword arguments, written once."""
+
+    summary: str
+    tag: str
+    responses: Mapping[int, Schema | None]
+    access: NotRequired[Access]
+    errors: NotRequired[Collection[str]]
+    description: NotRequired[str]
+    path: NotRequired[Mapping[str, Schema] | None]
+    query: NotRequired[Mapping[str, Schema] | None]
+    required_query: NotRequired[Collection[str]]
+    body: NotRequired[Schema | None]
+    media_type: NotRequired[str]
+
 
 JSON: Final = "application/json"
 FORM: Final = "application/x-www-form-urlencoded"
@@ -90,21 +108,14 @@ class Operation:
     _body_check: jsonschema_rs.Validator | None = None
 
     @classmethod
-    def build(
-        cls,
-        *,
-        summary: str,
-        tag: str,
-        responses: Mapping[int, Schema | None],
-        access: Access = PUBLIC,
-        errors: Collection[str] = (),
-        description: str = "",
-        path: Mapping[str, Schema] | None = None,
-        query: Mapping[str, Schema] | None = None,
-        required_query: Collection[str] = (),
-        body: Schema | None = None,
-        media_type: str = JSON,
-    ) -> Operation:
+    def build(cls, **declared: Unpack[Declaration]) -> Operation:
+        summary, tag, responses = declared["summary"], declared["tag"], declared["responses"]
+        access = declared.get("access", PUBLIC)
+        errors = declared.get("errors", ())
+        description = declared.get("description", "")
+        path, query = declared.get("path"), declared.get("query")
+        required_query = declared.get("required_query", ())
+        body, media_type = declared.get("body"), declared.get("media_type", JSON)
         query = dict(query or {})
         for name, schema in query.items():
             if schema.get("type") not in {"string", "integer"}:
@@ -173,20 +184,7 @@ class Operation:
         return body
 
 
-def operation(
-    *,
-    summary: str,
-    tag: str,
-    responses: Mapping[int, Schema | None],
-    access: Access = PUBLIC,
-    errors: Collection[str] = (),
-    description: str = "",
-    path: Mapping[str, Schema] | None = None,
-    query: Mapping[str, Schema] | None = None,
-    required_query: Collection[str] = (),
-    body: Schema | None = None,
-    media_type: str = JSON,
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def operation(**declared: Unpack[Declaration]) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare a view's operation; put it *below* the ``@bp.get(...)`` line.
 
     ``responses`` maps each success status to its JSON body schema (``None``: no body);
@@ -196,20 +194,13 @@ def operation(
     and ``body`` (JSON, or ``media_type=FORM``) and only then runs: it reads them with
     :func:`body` and :func:`query`.
     """
-    declared = frozenset(errors) | ({"unauthenticated"} if access.check else frozenset())
-    op = Operation.build(
-        summary=summary,
-        tag=tag,
-        responses=responses,
-        access=access,
-        errors=declared,
-        description=description,
-        path=path,
-        query=query,
-        required_query=required_query,
-        body=body,
-        media_type=media_type,
-    )
+    access = declared.get("access", PUBLIC)
+    errors = frozenset(declared.get("errors", ()))
+    widened: Declaration = {
+        **declared,
+        "errors": errors | ({"unauthenticated"} if access.check else frozenset()),
+    }
+    op = Operation.build(**widened)
 
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
