@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -110,6 +110,15 @@ def _check_origin(name: str, origin: str) -> str:
     if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
         raise ConfigError(f"{name}: {origin!r} uses http, allowed for localhost only")
     return origin.rstrip("/")
+
+
+def _web(origins: Iterable[str]) -> tuple[str, ...]:
+    """The http(s) origins among ``origins``: those a browser, and so a cookie, lives on.
+
+    An app origin (``android:apk-key-hash:…``) has no scheme a cookie could be sent over,
+    so it must weigh neither way on cookie security: only the web origins decide it.
+    """
+    return tuple(o for o in origins if o.startswith(("https://", "http://")))
 
 
 @cache
@@ -248,7 +257,7 @@ class Settings:
                 env, "REGISTRATION_TOKEN_TTL", 3600, *REGISTRATION_TOKEN_TTL_RANGE
             ),
             secure_cookies=_bool(
-                env, "SECURE_COOKIES", all(o.startswith("https://") for o in origins)
+                env, "SECURE_COOKIES", all(o.startswith("https://") for o in _web(origins))
             ),
             session_idle_timeout=_int(env, "SESSION_IDLE_TIMEOUT", 1800, *SESSION_IDLE_RANGE),
             session_lifetime=_int(env, "SESSION_LIFETIME", 43_200, *SESSION_LIFETIME_RANGE),
@@ -307,7 +316,7 @@ class Settings:
         """The access tokens' ``iss``: TOKEN_ISSUER, else the first web origin in ORIGINS."""
         if self.token_issuer:
             return self.token_issuer
-        return next((o for o in self.origins if o.startswith(("https://", "http://"))), "")
+        return next(iter(_web(self.origins)), "")
 
     @property
     def audience(self) -> str:

@@ -36,8 +36,8 @@ from limits import parse_many
 from webauthn import verify_authentication_response
 
 from authsvc import create_app
-from authsvc.ceremony.authentication import StoredCredential, verify_assertion
-from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.authentication import StoredCredential, verify_authentication
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.responses import assertion_response
 from authsvc.encoding import b64url_decode, b64url_encode
@@ -112,14 +112,23 @@ def verification_rows(v: dict[str, Any], number: int) -> list[tuple[str, float]]
     )
     ours_stored = StoredCredential(
         credential_id=response.credential_id,
+        user_id=1,
         public_key=public_key,
         sign_count=stored["sign_count"],
         user_handle=None,
         backup_eligible=stored["backup_eligible"],
+        active=True,
+        kept=None,
     )
 
     def ours() -> None:
-        verify_assertion(assertion_response(body), expectation, ours_stored, user_identified=True)
+        verify_authentication(
+            response=assertion_response(body),
+            expected=expectation,
+            allow_credentials=(),
+            user_id=1,
+            credential=ours_stored,
+        )
 
     return [
         ("raw ES256 verify (floor)", per_call_us(floor, number)),

@@ -1,4 +1,5 @@
-"""Append audit events inside the caller's transaction; read them back for tests and admins.
+"""Append audit events inside the caller's transaction (:func:`authsvc.audit.chain.query`
+reads them back).
 
 An event carries the same error ``code`` the caller got, whom it was about (user id,
 credential id), who did it (``actor_user_id``, for admin actions) and where it came from
@@ -32,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from authsvc.audit.chain import GENESIS_HASH, encode, link, query
+from authsvc.audit.chain import GENESIS_HASH, encode, link
 from authsvc.storage.models import audit_events, audit_head
 from authsvc.storage.prepared import Prepared
 
@@ -159,16 +160,6 @@ def _create_head(conn: Connection) -> tuple[int, bytes]:
     if head is None:  # pragma: no cover - inserted just above or by the winner of a race
         raise RuntimeError("the audit head row could not be created")
     return int(head[0]), bytes(head[1])
-
-
-def recent(
-    conn: Connection, *, limit: int = 100, user_id: int | None = None
-) -> list[dict[str, object]]:
-    """The newest events first, optionally only those about ``user_id``; detail decoded.
-
-    Kept for its callers; :func:`authsvc.audit.chain.query` has the other filters and paging.
-    """
-    return query(conn, user_id=user_id, limit=limit)
 
 
 def _dump(detail: Mapping[str, object]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from authsvc.errors import Conflict, NotFound
-from authsvc.services.audited import Subject, run_audited
+from authsvc.services.audited import Subject, audited
 from authsvc.services.context import Caller, Services
 from authsvc.services.sessions import (
     CurrentSession,
@@ -23,7 +23,7 @@ from authsvc.services.sessions import (
 from authsvc.storage import accounts, user_state
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
-from authsvc.storage.records import CredentialRecord
+from authsvc.storage.records import CredentialRecord, CredentialStatus
 
 
 def own_credentials(services: Services, caller: Caller) -> list[CredentialRecord]:
@@ -52,13 +52,11 @@ def _stepped_up(
 
 
 def rename_credential(services: Services, caller: Caller, pk: int, name: str | None) -> None:
-    def work(conn: Connection, subject: Subject) -> None:
+    with audited(services, "credential.rename", caller) as (conn, subject):
         session = _stepped_up(services, conn, caller, subject)
         cred = _own(conn, session.account.user_id, pk, subject)
         user_state.rename_credential(conn, pk, name)
         subject.detail.update(credential=pk, renamed=cred.name != name)
-
-    run_audited(services, "credential.rename", caller, work)
 
 
 def delete_credential(services: Services, caller: Caller, pk: int) -> bool:
@@ -67,16 +65,16 @@ def delete_credential(services: Services, caller: Caller, pk: int) -> bool:
     The last active passkey is kept (``conflict``): without one the account could never
     sign in again, and its name would stay taken for ever.
     """
-
-    def work(conn: Connection, subject: Subject) -> bool:
+    with audited(services, "credential.delete", caller) as (conn, subject):
         session = _stepped_up(services, conn, caller, subject)
         user_id = session.account.user_id
         cred = _own(conn, user_id, pk, subject)
-        if cred.status == "active" and user_state.active_credential_count(conn, user_id) == 1:
+        if (
+            cred.status == CredentialStatus.ACTIVE
+            and user_state.active_credential_count(conn, user_id) == 1
+        ):
             raise Conflict("this is the account's last active passkey; add another first")
         end_credential_sessions(services, conn, pk, subject)
         accounts.delete_credential(conn, pk)
         subject.detail["credential"] = pk
         return session.record.credential_pk == pk
-
-    return run_audited(services, "credential.delete", caller, work)

@@ -32,6 +32,7 @@ from authsvc.services.policy import credential_facts, policy_by_id
 from authsvc.storage import accounts
 from authsvc.storage import policies as policy_store
 from authsvc.storage.policies import GroupRow, PolicyRow
+from authsvc.storage.records import CredentialStatus, Role
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ def run_admin(
 def _check_admin(actor: Actor) -> None:
     if actor.user_id is None:
         raise Unauthenticated()
-    if actor.role != "admin":
+    if actor.role != Role.ADMIN:
         raise Forbidden("this needs the admin role")
     if actor.recovered:
         raise StepUpRequired("a recovered session cannot use the admin API: sign in with a passkey")
@@ -274,8 +275,8 @@ def set_role(services: Services, actor: Actor, user_id: int, role: str) -> None:
             raise Malformed(f"role must be one of {', '.join(sorted(accounts.ROLES))}")
         before = accounts.user_summary(conn, user_id)
         if (
-            before.role == "admin"
-            and role != "admin"
+            before.role == Role.ADMIN
+            and role != Role.ADMIN
             and not accounts.other_active_admins(conn, user_id)
         ):
             raise Conflict("the last active admin cannot be demoted")
@@ -294,7 +295,7 @@ def set_credential_status(services: Services, actor: Actor, pk: int, status: str
         accounts.set_credential_status(conn, pk, status)
         subject.user_id, subject.credential_id = cred.user_id, cred.credential_id
         subject.detail.update(status=status, previous=cred.status)
-        if status != "active":  # a disabled or locked passkey keeps no session signed in
+        if status != CredentialStatus.ACTIVE:  # a disabled or locked passkey keeps no session
             sessions.end_credential_sessions(services, conn, pk, subject)
 
     run_admin(services, actor, "credential.status", work, step_up=True)

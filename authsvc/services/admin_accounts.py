@@ -15,6 +15,7 @@ from authsvc.services.audited import Subject
 from authsvc.services.context import Services
 from authsvc.services.sessions import end_user_sessions
 from authsvc.storage import accounts, user_state
+from authsvc.storage.records import Role, UserStatus
 
 
 def revoke_user_sessions(services: Services, actor: Actor, user_id: int) -> int:
@@ -46,14 +47,14 @@ def set_user_status(services: Services, actor: Actor, user_id: int, status: str)
             raise Malformed(f"status must be one of {', '.join(sorted(user_state.USER_STATUSES))}")
         target = accounts.user_summary(conn, user_id)  # NotFound for no such user
         if (
-            status == "disabled"
-            and (target.role, target.status) == ("admin", "active")
+            status == UserStatus.DISABLED
+            and (target.role, target.status) == (Role.ADMIN, UserStatus.ACTIVE)
             and not accounts.other_active_admins(conn, user_id)
         ):
             raise Conflict("the last active admin cannot be disabled")
         previous = user_state.set_status(conn, user_id, status)
         subject.detail.update(status=status, previous=previous)
-        if status == "disabled":
+        if status == UserStatus.DISABLED:
             end_user_sessions(services, conn, user_id, subject)
 
     run_admin(services, actor, "user.status", work, step_up=True, target_user_id=user_id)

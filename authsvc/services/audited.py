@@ -1,10 +1,21 @@
-"""Run a ceremony's stored effects and its audit record in one transaction.
+"""One transaction for a use case's writes and the audit record of its outcome.
 
-A ceremony that fails after its challenge was consumed must still commit two things: the
-consumption (so the challenge cannot be tried again) and the audit record of the failure,
-with the same ``code`` the caller gets. Its other writes (a new user, a credential) must
-not. So the work runs inside the transaction, writes in savepoints, and the error is
-re-raised only after the commit.
+:func:`audited` is the runner, a context manager; :func:`ceremony` adds what every
+ceremony result does first. What commits depends on how the body ends:
+
+* it returns: its writes, and a ``success`` record;
+* it raises an :class:`~authsvc.errors.AuthError`: the transaction still commits, with the
+  record of the failure (the same ``code`` the caller gets) and every write made before
+  the error. That is how the writes a failed ceremony must leave behind survive it: the
+  challenge's consumption (made by :func:`ceremony` before the body runs, so it cannot be
+  tried again) and a body's own deliberate writes (a credential locked after a regressed
+  sign count). A body whose writes must not outlive its failure makes them in a
+  savepoint (``conn.begin_nested()``: registration's new user and credential). The error
+  is re-raised only after the commit;
+* it raises anything else (a bug), or the database cannot be reached: everything rolls
+  back, nothing is recorded, and the exception propagates (a database that is down as
+  :class:`~authsvc.errors.Unavailable`, 503). An ``Unavailable`` from Redis, with the
+  database up, is an AuthError like any refusal, and recorded as one.
 
 The record's ``origin`` is the clientData origin, and only once the ceremony's own origin
 check has passed it (:meth:`Subject.witnessing`): so it is always one of ``ORIGINS``, never
@@ -15,7 +26,8 @@ can set, goes into ``detail`` as ``claimed_origin``, labelled as what it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -64,44 +76,96 @@ class _WitnessedOrigins(OriginPolicy):
         self.subject.verified_top_origin = client_data.top_origin
 
 
+@contextmanager
+def audited(services: Services, event: str, caller: Caller) -> Iterator[tuple[Connection, Subject]]:
+    """``with audited(services, "credential.rename", caller) as (conn, subject):`` runs the
+    body in one transaction and appends the record of its outcome there (see the module
+    docstring for what commits when the body fails); re-raises its AuthError after the commit.
+    """
+    subject = Subject()
+    failure: AuthError | None = None
+    with transaction(services.engine) as conn:
+        try:
+            yield conn, subject
+        except AuthError as exc:
+            failure = exc
+        # survives a failure: the record of the outcome
+        _append_outcome(
+            services, conn, event=event, caller=caller, subject=subject, failure=failure
+        )
+    if failure is not None:
+        raise failure
+
+
+@contextmanager
+def ceremony(
+    services: Services,
+    kind: CeremonyKind,
+    *,
+    ceremony_id: str | None,
+    caller: Caller,
+    credential_id: bytes,
+) -> Iterator[tuple[Connection, PendingCeremony, Subject]]:
+    """:func:`audited`, having first consumed the pending ceremony and checked that it is
+    this session's and live; yields the connection, the ceremony and the audit subject.
+
+    The consumption commits whatever the body does, with the record of the outcome, so a
+    challenge is tried once. A result with no ceremony in its session never reaches
+    storage at all (and is not recorded).
+    """
+    if ceremony_id is None:
+        raise ChallengeUnknown(f"no {kind.value} was started in this session")
+    with audited(services, kind.value, caller) as (conn, subject):
+        subject.credential_id = credential_id
+        pending = services.challenges.consume(conn, ceremony_id)  # survives a failure
+        if pending is None:
+            raise ChallengeUnknown(f"this {kind.value} was already completed or never started")
+        subject.user_id = pending.user_id
+        pending.check_usable(kind=kind, binding=caller.binding, now=services.clock())
+        yield conn, pending, subject
+
+
+def _append_outcome(
+    services: Services,
+    conn: Connection,
+    *,
+    event: str,
+    caller: Caller,
+    subject: Subject,
+    failure: AuthError | None,
+) -> None:
+    if isinstance(failure, PolicyDenied):
+        subject.detail["reasons"] = [r["code"] for r in failure.reasons]
+    if subject.verified_top_origin is not None:
+        subject.detail["top_origin"] = subject.verified_top_origin
+    if caller.claimed_origin is not None:
+        subject.detail["claimed_origin"] = caller.claimed_origin
+    append(
+        conn,
+        AuditEvent(
+            event=event,
+            outcome="failure" if failure else "success",
+            code=failure.code if failure else None,
+            user_id=subject.user_id,
+            actor_user_id=subject.actor_user_id,
+            credential_id=subject.credential_id,
+            origin=subject.verified_origin,
+            client_address=caller.client_address,
+            detail=subject.detail or None,
+        ),
+        services.now(),
+    )
+
+
 def run_audited(
     services: Services,
     event: str,
     caller: Caller,
     work: Callable[[Connection, Subject], T],
 ) -> T:
-    """Run ``work`` in one transaction and record its outcome there; re-raise its AuthError."""
-    subject = Subject()
-    failure: AuthError | None = None
-    with transaction(services.engine) as conn:
-        try:
-            result = work(conn, subject)
-        except AuthError as exc:
-            failure = exc
-            if isinstance(exc, PolicyDenied):
-                subject.detail["reasons"] = [r["code"] for r in exc.reasons]
-        if subject.verified_top_origin is not None:
-            subject.detail["top_origin"] = subject.verified_top_origin
-        if caller.claimed_origin is not None:
-            subject.detail["claimed_origin"] = caller.claimed_origin
-        append(
-            conn,
-            AuditEvent(
-                event=event,
-                outcome="failure" if failure else "success",
-                code=failure.code if failure else None,
-                user_id=subject.user_id,
-                actor_user_id=subject.actor_user_id,
-                credential_id=subject.credential_id,
-                origin=subject.verified_origin,
-                client_address=caller.client_address,
-                detail=subject.detail or None,
-            ),
-            services.now(),
-        )
-    if failure is not None:
-        raise failure
-    return result
+    """``work`` run in :func:`audited`, for callers that pass the body as a function."""
+    with audited(services, event, caller) as (conn, subject):
+        return work(conn, subject)
 
 
 def finish_ceremony(
@@ -113,22 +177,8 @@ def finish_ceremony(
     credential_id: bytes,
     work: Callable[[Connection, PendingCeremony, Subject], T],
 ) -> T:
-    """Consume the pending ceremony, check it is this session's and live, then run ``work``.
-
-    The consumption, ``work``'s writes and the audit record of the outcome share one
-    transaction (see :func:`run_audited`). A result with no ceremony in its session never
-    reaches storage at all.
-    """
-    if ceremony_id is None:
-        raise ChallengeUnknown(f"no {kind.value} was started in this session")
-
-    def consume_then_work(conn: Connection, subject: Subject) -> T:
-        subject.credential_id = credential_id
-        pending = services.challenges.consume(conn, ceremony_id)
-        if pending is None:
-            raise ChallengeUnknown(f"this {kind.value} was already completed or never started")
-        subject.user_id = pending.user_id
-        pending.check_usable(kind=kind, binding=caller.binding, now=services.clock())
+    """``work`` run in :func:`ceremony`, for callers that pass the body as a function."""
+    with ceremony(
+        services, kind, ceremony_id=ceremony_id, caller=caller, credential_id=credential_id
+    ) as (conn, pending, subject):
         return work(conn, pending, subject)
-
-    return run_audited(services, kind.value, caller, consume_then_work)

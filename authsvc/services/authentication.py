@@ -16,8 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from authsvc.ceremony.authentication import StoredCredential, verify_assertion
-from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.authentication import StoredCredential, verify_authentication
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.options import KnownCredential, request_options
 from authsvc.ceremony.responses import AssertionResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
@@ -38,7 +38,7 @@ from authsvc.storage import accounts, user_state
 from authsvc.storage import policies as policy_store
 from authsvc.storage import repositories as repo
 from authsvc.storage.db import transaction
-from authsvc.storage.records import SignInCredential
+from authsvc.storage.records import CredentialRecord, CredentialStatus
 
 S = TypeVar("S")
 
@@ -103,15 +103,14 @@ def begin_authentication(
         allow=allow,
         user_verification=hints.user_verification,
         extensions=request.extensions,
+        hints=hints.hints,
     )
-    if hints.hints:
-        options["hints"] = list(hints.hints)
     return pending.id, options
 
 
 def _allow_list(
     services: Services, conn: Connection, username: str
-) -> tuple[tuple[KnownCredential, ...], SignInCredential | None]:
+) -> tuple[tuple[KnownCredential, ...], CredentialRecord | None]:
     """The username's active credentials and one of them (user, group policy), or its
     decoys and no owner.
 
@@ -121,7 +120,9 @@ def _allow_list(
     decoys = services.decoys.for_username(username)
     found = repo.sign_in_credentials(conn, username)
     active = tuple(
-        KnownCredential(c.credential_id, c.transports) for c in found if c.status == "active"
+        KnownCredential(c.credential_id, c.transports)
+        for c in found
+        if c.status == CredentialStatus.ACTIVE
     )
     if not active:
         return decoys, None
@@ -144,36 +145,37 @@ def finish_authentication(
     """
 
     def work(conn: Connection, pending: PendingCeremony, subject: Subject) -> SignedIn[S]:
-        credential = repo.sign_in_credential(conn, response.credential_id)
-        if credential is None or not _allowed(pending, credential.user_id, response):
-            raise CredentialUnknown()
-        if credential.status != "active":
-            raise CredentialUnknown("this credential is disabled")
-        subject.user_id = credential.user_id
-        if not user_state.is_active(conn, credential.user_id):
-            subject.detail["user_disabled"] = True
-            raise CredentialUnknown()  # said as for an unknown key: a stranger learns nothing
-        policy = policy_by_id(services, conn, credential.policy_id)
-        subject.detail.update(decision_detail(policy))
-        origins, app = origins_for(services, conn, subject, pending, response.client_data)
-        verified = verify_assertion(
-            response,
-            Expectation(
+        found = repo.sign_in_credential(conn, response.credential_id)
+        stored = (
+            None if found is None else _stored(found, policy_by_id(services, conn, found.policy_id))
+        )
+        origins = origins_for(services, conn, subject, pending, response.client_data)
+
+        def identified(record: StoredCredential[_Found]) -> None:
+            """§7.2 step 6 found the record: from here on the audit names its user."""
+            subject.user_id = record.user_id
+            if not user_state.is_active(conn, record.user_id):
+                subject.detail["user_disabled"] = True
+                raise CredentialUnknown()  # said as for an unknown key: a stranger learns nothing
+            subject.detail.update(decision_detail(record.kept.policy))
+            origins.settle()
+
+        verified = verify_authentication(
+            response=response,
+            expected=Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=origins,
+                origins=origins.policy,
                 user_verification=pending.user_verification,
             ),
-            StoredCredential(
-                credential_id=credential.credential_id,
-                public_key=credential.public_key,
-                sign_count=credential.sign_count,
-                user_handle=credential.user_handle,
-                backup_eligible=credential.backup_eligible,
-            ),
-            user_identified=pending.user_id is not None,
-            accept_regressed_counter=policy.sign_count_regression != "reject",
+            allow_credentials=pending.allowed_credentials,
+            user_id=pending.user_id,
+            credential=stored,
+            on_identified=identified,
+            accept_regressed_counter=stored is not None
+            and stored.kept.policy.sign_count_regression != "reject",
         )
+        credential, policy = verified.kept.credential, verified.kept.policy
         if verified.counter_regressed:
             _regressed_counter(services, conn, policy, credential.id, subject)
         enforce(
@@ -206,7 +208,7 @@ def finish_authentication(
                     aaguid_proven=credential.aaguid_proven,
                     backup_eligible=credential.backup_eligible,
                 ),
-                app=app,
+                app=origins.app,
             ),
         )
         return SignedIn(
@@ -239,7 +241,7 @@ def _regressed_counter(
     to look at and lets this sign-in on.
     """
     if policy.sign_count_regression == "lock":
-        accounts.set_credential_status(conn, credential_pk, "locked")
+        accounts.set_credential_status(conn, credential_pk, CredentialStatus.LOCKED)
         end_credential_sessions(services, conn, credential_pk, subject)
         subject.detail["locked"] = True
         raise SignCountRegressed("the counter did not grow; the credential is now locked")
@@ -247,13 +249,22 @@ def _regressed_counter(
     subject.detail["flagged"] = True
 
 
-def _allowed(pending: PendingCeremony, user_id: int, response: AssertionResponse) -> bool:
-    """§7.2 steps 5-6: the credential must be one the options allowed, for the expected user.
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What the sign-in keeps of the credential it looked up: the row and its policy."""
 
-    Only a discoverable sign-in (no user, no allow list) lets the user handle name the
-    user. Options for a username without an active passkey store its decoys and no user, so
-    no real credential, anyone's, passes here against them.
-    """
-    if pending.user_id is None and not pending.allowed_credentials:
-        return True
-    return user_id == pending.user_id and response.credential_id in pending.allowed_credentials
+    credential: CredentialRecord
+    policy: Policy
+
+
+def _stored(credential: CredentialRecord, policy: Policy) -> StoredCredential[_Found]:
+    return StoredCredential(
+        credential_id=credential.credential_id,
+        user_id=credential.user_id,
+        user_handle=credential.user_handle,
+        public_key=credential.public_key,
+        sign_count=credential.sign_count,
+        backup_eligible=credential.backup_eligible,
+        active=credential.status == CredentialStatus.ACTIVE,
+        kept=_Found(credential, policy),
+    )

@@ -55,15 +55,20 @@ class Services:
     #: token sessions' signing keys (cached per process), DPoP nonces and proof replay store
     tokens: TokenKit
     policies: PolicyCache = field(default_factory=PolicyCache)
+    #: the one clock (epoch seconds): every expiry, step-up age, token time, audit time and
+    #: metadata check reads it, through :meth:`now` where a datetime is wanted
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
+    def build(cls, settings: Settings, *, clock: Callable[[], float] = time.time) -> Services:
+        """Everything, each part that tells the time given ``clock``."""
         engine = create_db_engine(settings.database_url)
         return cls(
             settings=settings,
             engine=engine,
-            challenges=make_challenge_store(engine, settings.redis_url, settings.redis_prefix),
+            challenges=make_challenge_store(
+                engine, settings.redis_url, settings.redis_prefix, clock=clock
+            ),
             anchors=TrustAnchors.from_pem_files(settings.trust_roots),
             origins=OriginPolicy.of(
                 settings.origins, settings.top_origins, related=settings.related_origins
@@ -72,6 +77,7 @@ class Services:
                 engine=engine,
                 mds_root=TrustAnchors.from_pem_files([settings.mds_root]),
                 names_file=settings.aaguid_names,
+                clock=clock,
             ),
             format_roots=packaged_roots(),
             decoys=Decoys.from_secret(settings.secret_key),
@@ -82,6 +88,7 @@ class Services:
                 lifetime=settings.session_lifetime,
             ),
             tokens=TokenKit.build(engine, settings),
+            clock=clock,
         )
 
     def now(self) -> datetime:

@@ -79,6 +79,10 @@ class MetadataHolder:
     def index(self) -> MetadataIndex:
         return self._index
 
+    def _now(self) -> datetime:
+        """The service clock as of now: what a BLOB's chain and nextUpdate are checked at."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
     def _initial_index(self) -> MetadataIndex:
         try:
             loaded = self._load_latest_stored()
@@ -97,7 +101,7 @@ class MetadataHolder:
             return None
         self._blob_id = stored.id
         try:
-            verified = verify_blob(stored.blob, root=self._root, at=datetime.now(UTC))
+            verified = verify_blob(stored.blob, root=self._root, at=self._now())
         except MetadataRefused as exc:
             self.last_refusal = f"stored BLOB {stored.id} (no {stored.no}): {exc}"
             log.error("metadata: keeping the last good index: %s", self.last_refusal)
@@ -165,6 +169,6 @@ class MetadataHolder:
             next_update=index.next_update.isoformat(),
             entries=len(index),
             load_seconds=round(index.load_seconds, 3),
-            stale=index.is_stale(datetime.now(UTC)),
+            stale=index.is_stale(self._now()),
             last_refusal=self.last_refusal,
         )

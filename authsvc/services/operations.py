@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -52,7 +51,7 @@ def refresh_metadata(services: Services, blob: bytes, *, root: TrustAnchors) -> 
     Nothing is stored unless the BLOB verifies (signature, chain to the FIDO root today,
     nextUpdate not passed), so the last good one stays in use.
     """
-    verified = verify_blob(blob, root=root, at=datetime.now(UTC))
+    verified = verify_blob(blob, root=root, at=services.now())
     index = index_blob(verified, source=f"blob no {verified.no}")
 
     def work(conn: Connection, subject: Subject) -> None:

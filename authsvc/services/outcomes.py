@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.parsing import ClientData
 from authsvc.ceremony.state import PendingCeremony
+from authsvc.errors import OriginMismatch
 from authsvc.services.app_clients import AppRef, ceremony_origins
 from authsvc.services.audited import Subject
 from authsvc.services.context import Caller, Services
@@ -109,23 +110,48 @@ def token_session(services: Services, dpop_jkt: str | None) -> Outcome[TokenGran
     return Outcome(start, committed)
 
 
+@dataclass(slots=True)
+class CeremonyOrigins:
+    """The origins a result may come from (watched for the audit), and its app.
+
+    They are looked up before the ceremony runs, because its origin check needs them, but
+    the lookup's own refusal (a ``clientId`` that names no registered app, or an Android
+    app's with a web origin) and the app's name in the audit record wait for
+    :meth:`settle`, which the ceremony's caller runs where the check belongs: once the
+    credential record is identified (sign-in) or the holder has vouched (registration).
+    """
+
+    policy: OriginPolicy
+    app: AppRef | None
+    subject: Subject
+    refused: OriginMismatch | None = None
+
+    def settle(self) -> None:
+        """Raise the lookup's refusal, if any; else name the app in the audit record."""
+        if self.refused is not None:
+            raise self.refused
+        if self.app is not None:
+            self.subject.detail["app"] = self.app.client_id
+
+
 def origins_for(
     services: Services,
     conn: Connection,
     subject: Subject,
     pending: PendingCeremony,
     client_data: ClientData,
-) -> tuple[OriginPolicy, AppRef | None]:
-    """The origins this result may come from (watched for the audit), and its app.
+) -> CeremonyOrigins:
+    """The origins this result may come from, with its app; see :class:`CeremonyOrigins`.
 
     A registered app's origin (``android:apk-key-hash:…`` of a registered fingerprint, or
     the web origin of an iOS app named by the options' ``clientId``) is accepted on top of
     ``ORIGINS``; the app is named in the audit record. A browser can never produce an
     ``android:`` origin, so the cookie endpoints accept them too at no cost.
     """
-    origins, app = ceremony_origins(
-        services, conn, origin=client_data.origin, client_id=pending.client_id
-    )
-    if app is not None:
-        subject.detail["app"] = app.client_id
-    return subject.witnessing(origins), app
+    try:
+        origins, app = ceremony_origins(
+            services, conn, origin=client_data.origin, client_id=pending.client_id
+        )
+    except OriginMismatch as refused:
+        return CeremonyOrigins(subject.witnessing(services.origins), None, subject, refused)
+    return CeremonyOrigins(subject.witnessing(origins), app, subject)

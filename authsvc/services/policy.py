@@ -18,7 +18,7 @@ from authsvc.policy.facts import CredentialFacts
 from authsvc.policy.model import Policy
 from authsvc.services.context import Services
 from authsvc.storage import policies as policy_store
-from authsvc.storage.records import CredentialRecord, SignInCredential
+from authsvc.storage.records import CredentialRecord
 
 
 def policy_by_id(services: Services, conn: Connection, policy_id: int) -> Policy:
@@ -66,7 +66,7 @@ def facts(
 
 def credential_facts(
     services: Services,
-    cred: CredentialRecord | SignInCredential,
+    cred: CredentialRecord,
     *,
     user_verified: bool,
 ) -> CredentialFacts:

@@ -63,6 +63,7 @@ from authsvc.storage import recovery as store
 from authsvc.storage import repositories as repo
 from authsvc.storage import user_state
 from authsvc.storage.db import transaction
+from authsvc.storage.records import UserStatus
 
 CODES_PER_SET: Final = 10
 CODE_CHARS: Final = 10  # of base32: 5 bits each, 50 bits a code
@@ -215,7 +216,7 @@ def issue_link(services: Services, actor: Actor, user_id: int) -> IssuedLink:
     """
 
     def work(conn: Connection, subject: Subject) -> IssuedLink:
-        if user_state.status(conn, user_id) != "active":  # NotFound for no such user
+        if user_state.status(conn, user_id) != UserStatus.ACTIVE:  # NotFound for no such user
             raise Conflict("this account is disabled; enable it before issuing a link")
         policy = policy_for_user(services, conn, user_id)
         if not policy.recovery_links:

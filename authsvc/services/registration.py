@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
@@ -130,13 +130,6 @@ def begin_registration(
             token_hash=holder.redeems,
         )
         services.challenges.put(pending, conn)
-    selection: dict[str, Any] = {
-        "residentKey": hints.resident_key,
-        "requireResidentKey": hints.resident_key == "required",
-        "userVerification": hints.user_verification,
-    }
-    if hints.attachment:
-        selection["authenticatorAttachment"] = hints.attachment
     options = creation_options(
         rp_id=settings.rp_id,
         rp_name=settings.rp_name,
@@ -147,12 +140,13 @@ def begin_registration(
         algorithms=pending.algorithms,
         timeout_ms=settings.challenge_ttl * 1000,
         exclude=exclude,
-        authenticator_selection=selection,
+        resident_key=hints.resident_key,
+        user_verification=hints.user_verification,
+        attachment=hints.attachment,
         attestation=hints.attestation,
         extensions={"credProps": True, **request.extensions},
+        hints=hints.hints,
     )
-    if hints.hints:
-        options["hints"] = list(hints.hints)
     return pending.id, options
 
 
@@ -189,14 +183,15 @@ def finish_registration(
         vouched_for = pending.user_id is None or pending.token_hash is not None
         if not vouched_for and not holder.vouch(services, conn, pending.user_id or 0):
             raise Unauthenticated("the session that asked for these options has ended")
-        origins, app = origins_for(services, conn, subject, pending, response.client_data)
+        origins = origins_for(services, conn, subject, pending, response.client_data)
+        origins.settle()
         anchors, key_id = anchors_for(services, response.attestation, aaguid)
         verified = verify_registration(
-            response,
-            Expectation(
+            response=response,
+            expected=Expectation(
                 challenge=pending.challenge,
                 rp_id=pending.rp_id,
-                origins=origins,
+                origins=origins.policy,
                 user_verification=pending.user_verification,
                 algorithms=pending.algorithms,
             ),
@@ -244,7 +239,7 @@ def finish_registration(
                         hardware_key=hardware_key(
                             aaguid_proven=proven, backup_eligible=verified.flags.be
                         ),
-                        app=app,
+                        app=origins.app,
                     ),
                 )
                 if signs_in
@@ -311,7 +306,7 @@ def _new_credential(
 def stored_credential(services: Services, credential_id: bytes) -> CredentialRecord:
     """The credential a registration just stored, as the account API shows it."""
     with transaction(services.engine) as conn:
-        found = repo.get_credential(conn, credential_id)
+        found = repo.sign_in_credential(conn, credential_id)
     if found is None:  # deleted between the commit and this read
         raise NotFound("the new passkey was removed in the meantime")
     return found

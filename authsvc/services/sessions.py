@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from authsvc.errors import NotFound, StepUpRequired, Unauthenticated
 from authsvc.policy.evaluate import step_up_fresh
-from authsvc.services.audited import Subject, run_audited
+from authsvc.services.audited import Subject, audited
 from authsvc.services.context import Caller, Services
 from authsvc.services.policy import policy_for_user
 from authsvc.services.tokens import session_record, token_sid
@@ -342,8 +342,7 @@ def end_user_sessions(services: Services, conn: Connection, user_id: int, subjec
 
 def sign_out(services: Services, caller: Caller) -> None:
     """End the caller's own session (``POST /logout``, ``DELETE /api/v1/sessions/current``)."""
-
-    def work(conn: Connection, subject: Subject) -> None:
+    with audited(services, "session.sign_out", caller) as (conn, subject):
         session = current(services, conn, caller)
         subject.user_id = subject.actor_user_id = session.account.user_id
         sid = token_sid(caller.binding)
@@ -353,8 +352,6 @@ def sign_out(services: Services, caller: Caller) -> None:
         else:  # a token request ends its token session: refresh tokens and access tokens
             token_sessions.revoke_sid(conn, sid)
             subject.detail["token_session"] = sid
-
-    run_audited(services, "session.sign_out", caller, work)
 
 
 def list_own(services: Services, caller: Caller) -> tuple[CurrentSession, list[SessionRecord]]:
@@ -368,8 +365,7 @@ def list_own(services: Services, caller: Caller) -> tuple[CurrentSession, list[S
 
 def revoke_own(services: Services, caller: Caller, public_id: str) -> bool:
     """End one of the caller's user's sessions by its public id; True if it was the caller's."""
-
-    def work(conn: Connection, subject: Subject) -> bool:
+    with audited(services, "session.revoke", caller) as (conn, subject):
         session = current(services, conn, caller)
         subject.user_id = subject.actor_user_id = session.account.user_id
         subject.detail["session"] = public_id
@@ -379,15 +375,10 @@ def revoke_own(services: Services, caller: Caller, public_id: str) -> bool:
                 return record.id_hash == session.record.id_hash
         raise NotFound("no such session")
 
-    return run_audited(services, "session.revoke", caller, work)
-
 
 def revoke_all_own(services: Services, caller: Caller) -> None:
     """Sign the caller's user out everywhere, this session included."""
-
-    def work(conn: Connection, subject: Subject) -> None:
+    with audited(services, "session.revoke_all", caller) as (conn, subject):
         session = current(services, conn, caller)
         subject.user_id = subject.actor_user_id = session.account.user_id
         end_user_sessions(services, conn, session.account.user_id, subject)
-
-    run_audited(services, "session.revoke_all", caller, work)

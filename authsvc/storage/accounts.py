@@ -16,14 +16,20 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from authsvc.errors import NotFound
+from authsvc.storage.credential_rows import CREDENTIAL_COLUMNS, CREDENTIALS, credential_record
 from authsvc.storage.models import credentials, groups, users
 from authsvc.storage.policies import DEFAULT_GROUP_ID
-from authsvc.storage.records import CredentialRecord
-from authsvc.storage.repositories import CREDENTIAL_COLUMNS, credential_record
+from authsvc.storage.records import (
+    CREDENTIAL_STATUSES,
+    ROLES,
+    CredentialRecord,
+    CredentialStatus,
+    Role,
+    UserStatus,
+)
 from authsvc.usernames import canonical
 
-ROLES = frozenset({"user", "admin"})
-CREDENTIAL_STATUSES = frozenset({"active", "disabled", "locked"})
+__all__ = ["CREDENTIAL_STATUSES", "ROLES"]  # the web layer's input checks read them here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,8 +37,8 @@ class UserSummary:
     id: int
     username: str
     display_name: str
-    role: str
-    status: str  # active / disabled
+    role: Role
+    status: UserStatus
     group: str
     credentials: int
     created_at: datetime
@@ -60,8 +66,8 @@ def _summary(row: Any) -> UserSummary:
         id=row.id,
         username=row.username,
         display_name=row.display_name,
-        role=row.role,
-        status=row.status,
+        role=Role(row.role),
+        status=UserStatus(row.status),
         group=row.group,
         credentials=row.credentials,
         created_at=row.created_at,
@@ -98,7 +104,7 @@ def other_active_admins(conn: Connection, user_id: int) -> int:
     """
     rows = conn.execute(
         select(users.c.id)
-        .where(users.c.role == "admin", users.c.status == "active")
+        .where(users.c.role == Role.ADMIN.value, users.c.status == UserStatus.ACTIVE.value)
         .order_by(users.c.id)
         .with_for_update()
     )
@@ -106,7 +112,10 @@ def other_active_admins(conn: Connection, user_id: int) -> int:
 
 
 def set_role(conn: Connection, user_id: int, role: str) -> None:
-    if conn.execute(update(users).where(users.c.id == user_id).values(role=role)).rowcount != 1:
+    """Set a :class:`Role` (by member or value); ValueError for any other string, which the
+    callers' input checks have refused before. NotFound for no such user."""
+    changed = update(users).where(users.c.id == user_id).values(role=Role(role).value)
+    if conn.execute(changed).rowcount != 1:
         raise NotFound("no such user")
 
 
@@ -116,9 +125,7 @@ def set_group(conn: Connection, user_id: int, group_id: int | None) -> None:
         raise NotFound("no such user")
 
 
-_CREDENTIALS = select(*CREDENTIAL_COLUMNS).join_from(
-    credentials, users, credentials.c.user_id == users.c.id
-)
+_CREDENTIALS = select(*CREDENTIAL_COLUMNS).select_from(CREDENTIALS)
 
 
 def list_credentials(
@@ -149,7 +156,11 @@ def credentials_in_groups(conn: Connection, group_ids: list[int]) -> list[Creden
 
 
 def set_credential_status(conn: Connection, pk: int, status: str) -> None:
-    result = conn.execute(update(credentials).where(credentials.c.id == pk).values(status=status))
+    """Set a :class:`CredentialStatus` (by member or value); ValueError for any other
+    string, which the callers' input checks have refused before. NotFound for no such
+    credential."""
+    changed = update(credentials).where(credentials.c.id == pk)
+    result = conn.execute(changed.values(status=CredentialStatus(status).value))
     if result.rowcount != 1:
         raise NotFound("no such credential")
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from authsvc.errors import AuthError, Unavailable
 
-MIGRATIONS_DIR: Final = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parents[1] / "migrations"  # package data
 
 SQLITE_PRAGMAS: Final = (
     "PRAGMA busy_timeout=5000",  # first, so switching to WAL waits for a busy file too

@@ -19,7 +19,8 @@ from typing import Final
 from sqlalchemy import Connection, delete, func, insert, select
 
 from authsvc.storage.models import one_time_tokens, recovery_codes, users
-from authsvc.storage.user_state import SessionAccount
+from authsvc.storage.records import UserStatus
+from authsvc.storage.user_state import ACCOUNT_COLUMNS, SessionAccount, account_of
 
 #: the purpose of the one-time token an admin's registration link carries
 RECOVERY_LINK: Final = "recovery"
@@ -133,12 +134,8 @@ def take_token(conn: Connection, purpose: str, token_hash: bytes) -> TakenToken 
 def recovered_account(conn: Connection, user_id: int) -> SessionAccount | None:
     """The account of a recovered session (which has no credential yet), if it is active."""
     row = conn.execute(
-        select(users.c.id, users.c.username, users.c.display_name, users.c.role).where(
-            users.c.id == user_id, users.c.status == "active"
+        select(*ACCOUNT_COLUMNS).where(
+            users.c.id == user_id, users.c.status == UserStatus.ACTIVE.value
         )
     ).one_or_none()
-    if row is None:
-        return None
-    return SessionAccount(
-        user_id=row.id, username=row.username, display_name=row.display_name, role=row.role
-    )
+    return None if row is None else account_of(row)

@@ -16,24 +16,22 @@ they are given: no caller can compare the typed form by mistake.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authsvc.errors import Conflict, CredentialExcluded
-from authsvc.storage.models import credentials, groups, users
-from authsvc.storage.policies import DEFAULT_GROUP_ID
-from authsvc.storage.prepared import Prepared
-from authsvc.storage.records import (
-    CredentialRecord,
-    NewCredential,
-    SignInCredential,
-    UserRecord,
+from authsvc.storage.credential_rows import (
+    CREDENTIAL_COLUMNS,
+    CREDENTIALS,
+    credential_record,
+    new_credential_values,
 )
+from authsvc.storage.models import credentials, users
+from authsvc.storage.prepared import Prepared
+from authsvc.storage.records import CredentialRecord, NewCredential, Role, UserRecord, UserStatus
 from authsvc.usernames import canonical
 
 _USER_COLUMNS: Final = (
@@ -44,6 +42,7 @@ _USER_COLUMNS: Final = (
     users.c.created_at,
     users.c.role,
     users.c.group_id,
+    users.c.status,
 )
 _GET_USER: Final = select(*_USER_COLUMNS).where(users.c.id == bindparam("b_id"))
 _GET_USER_BY_USERNAME: Final = select(*_USER_COLUMNS).where(
@@ -61,74 +60,24 @@ _USER_TAKEN: Final = (
 )
 _INSERT_USER: Final = insert(users).returning(*_USER_COLUMNS)
 
-CREDENTIAL_COLUMNS: Final = (
-    credentials.c.id,
-    credentials.c.credential_id,
-    credentials.c.user_id,
-    users.c.username,
-    users.c.user_handle,
-    credentials.c.public_key,
-    credentials.c.algorithm,
-    credentials.c.sign_count,
-    credentials.c.aaguid,
-    credentials.c.fmt,
-    credentials.c.attestation_type,
-    credentials.c.trust,
-    credentials.c.transports,
-    credentials.c.backup_eligible,
-    credentials.c.backed_up,
-    credentials.c.attachment,
-    credentials.c.name,
-    credentials.c.created_at,
-    credentials.c.last_used_at,
-    credentials.c.status,
-    credentials.c.aaguid_proven,
-    credentials.c.attestation_key_id,
-    credentials.c.flagged_at,
-)
-_SELECT_CREDENTIALS: Final = select(*CREDENTIAL_COLUMNS).join_from(
-    credentials, users, credentials.c.user_id == users.c.id
-)
-# The login lookup: the unique index on credential_id, then the user's primary key.
-_GET_CREDENTIAL: Final = _SELECT_CREDENTIALS.where(
-    credentials.c.credential_id == bindparam("b_credential_id")
-)
+_SELECT_CREDENTIALS: Final = select(*CREDENTIAL_COLUMNS).select_from(CREDENTIALS)
 _LIST_CREDENTIALS: Final = _SELECT_CREDENTIALS.where(
     credentials.c.user_id == bindparam("b_user_id")
 ).order_by(credentials.c.id)
-# The sign-in path's two reads, run through Prepared (see authsvc.storage.prepared).
-_SIGN_IN_COLUMNS: Final = select(
-    credentials.c.id,
-    credentials.c.credential_id,
-    credentials.c.user_id,
-    users.c.username,
-    users.c.user_handle,
-    credentials.c.public_key,
-    credentials.c.sign_count,
-    credentials.c.backup_eligible,
-    credentials.c.transports,
-    credentials.c.status,
-    credentials.c.aaguid,
-    credentials.c.aaguid_proven,
-    credentials.c.attestation_key_id,
-    credentials.c.trust,
-    credentials.c.attachment,
-    credentials.c.algorithm,
-    groups.c.policy_id,
-).select_from(
-    credentials.join(users, credentials.c.user_id == users.c.id).join(
-        groups, groups.c.id == func.coalesce(users.c.group_id, DEFAULT_GROUP_ID)
-    )
-)
-_SIGN_IN_BY_ID: Final = Prepared(
-    _SIGN_IN_COLUMNS.where(credentials.c.credential_id == bindparam("b_credential_id"))
+# The login lookup, on the unique index on credential_id, then the user's and group's
+# primary keys; with the options' read by username, run through Prepared (see
+# authsvc.storage.prepared) with typed results, so the rows read as SQLAlchemy's do.
+_GET_CREDENTIAL: Final = Prepared(
+    _SELECT_CREDENTIALS.where(credentials.c.credential_id == bindparam("b_credential_id")),
+    typed_results=True,
 )
 # A disabled account lists no credentials, so its options are the decoys an unknown
 # username gets (the result refuses it anyway, by credential id).
 _SIGN_IN_BY_USERNAME: Final = Prepared(
-    _SIGN_IN_COLUMNS.where(users.c.username_canonical == bindparam("b_canonical"))
-    .where(users.c.status == "active")
-    .order_by(credentials.c.id)
+    _SELECT_CREDENTIALS.where(users.c.username_canonical == bindparam("b_canonical"))
+    .where(users.c.status == UserStatus.ACTIVE.value)
+    .order_by(credentials.c.id),
+    typed_results=True,
 )
 _CREDENTIAL_EXISTS: Final = select(credentials.c.id).where(
     credentials.c.credential_id == bindparam("b_credential_id")
@@ -196,10 +145,15 @@ def create_user(
     return _user(row)
 
 
-def get_credential(conn: Connection, credential_id: bytes) -> CredentialRecord | None:
-    """The credential with this id, with its user's handle, in one indexed statement."""
-    row = conn.execute(_GET_CREDENTIAL, {"b_credential_id": credential_id}).one_or_none()
+def sign_in_credential(conn: Connection, credential_id: bytes) -> CredentialRecord | None:
+    """The sign-in lookup: the credential with this id, its user and group, in one indexed
+    statement."""
+    row = _GET_CREDENTIAL.fetchone(conn, {"b_credential_id": credential_id})
     return None if row is None else credential_record(row)
+
+
+#: the same lookup under the name ``services.registration.stored_credential`` still calls;
+#: it goes when that calls :func:`sign_in_credential`
 
 
 def list_credentials(conn: Connection, user_id: int) -> list[CredentialRecord]:
@@ -208,17 +162,11 @@ def list_credentials(conn: Connection, user_id: int) -> list[CredentialRecord]:
     return [credential_record(row) for row in rows]
 
 
-def sign_in_credential(conn: Connection, credential_id: bytes) -> SignInCredential | None:
-    """The sign-in lookup: one statement on the unique credential id index, user joined."""
-    row = _SIGN_IN_BY_ID.fetchone(conn, {"b_credential_id": credential_id})
-    return None if row is None else _sign_in(row)
-
-
-def sign_in_credentials(conn: Connection, username: str) -> list[SignInCredential]:
+def sign_in_credentials(conn: Connection, username: str) -> list[CredentialRecord]:
     """An active user's credentials by username (canonical form), in one statement (sign-in
     options); none for a disabled user."""
-    cursor = _SIGN_IN_BY_USERNAME.execute(conn, {"b_canonical": canonical(username)})
-    return [_sign_in(row) for row in cursor.fetchall()]
+    rows = _SIGN_IN_BY_USERNAME.fetchall(conn, {"b_canonical": canonical(username)})
+    return [credential_record(row) for row in rows]
 
 
 def add_credential(conn: Connection, new: NewCredential) -> int:
@@ -227,26 +175,7 @@ def add_credential(conn: Connection, new: NewCredential) -> int:
     Raises :class:`CredentialExcluded` if the credential id is registered already (to this
     or any other user); only the savepoint is rolled back.
     """
-    values = {
-        "credential_id": new.credential_id,
-        "user_id": new.user_id,
-        "public_key": new.public_key,
-        "algorithm": new.algorithm,
-        "sign_count": new.sign_count,
-        "aaguid": new.aaguid,
-        "fmt": new.fmt,
-        "attestation_type": new.attestation_type,
-        "trust": new.trust,
-        "transports": _dump_transports(new.transports),
-        "backup_eligible": new.backup_eligible,
-        "backed_up": new.backed_up,
-        "attachment": new.attachment,
-        "name": new.name,
-        "created_at": new.created_at,
-        "status": "active",
-        "aaguid_proven": new.aaguid_proven,
-        "attestation_key_id": new.attestation_key_id,
-    }
+    values = new_credential_values(new)
     try:
         with conn.begin_nested():
             pk: int = conn.execute(_INSERT_CREDENTIAL, values).scalar_one()
@@ -292,84 +221,7 @@ def _user(row: Row[Any]) -> UserRecord:
         display_name=row.display_name,
         user_handle=bytes(row.user_handle),
         created_at=row.created_at,
-        role=row.role,
+        role=Role(row.role),
         group_id=row.group_id,
+        status=UserStatus(row.status),
     )
-
-
-def credential_record(row: Row[Any]) -> CredentialRecord:
-    return CredentialRecord(
-        id=row.id,
-        credential_id=bytes(row.credential_id),
-        user_id=row.user_id,
-        username=row.username,
-        user_handle=bytes(row.user_handle),
-        public_key=bytes(row.public_key),
-        algorithm=row.algorithm,
-        sign_count=row.sign_count,
-        aaguid=bytes(row.aaguid),
-        fmt=row.fmt,
-        attestation_type=row.attestation_type,
-        trust=row.trust,
-        transports=_load_transports(row.transports),
-        backup_eligible=bool(row.backup_eligible),
-        backed_up=bool(row.backed_up),
-        attachment=row.attachment,
-        name=row.name,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        status=row.status,
-        aaguid_proven=bool(row.aaguid_proven),
-        attestation_key_id=row.attestation_key_id,
-        flagged_at=row.flagged_at,
-    )
-
-
-def _sign_in(row: Sequence[Any]) -> SignInCredential:
-    (
-        pk,
-        credential_id,
-        user_id,
-        username,
-        handle,
-        key,
-        count,
-        be,
-        transports,
-        status,
-        aaguid,
-        proven,
-        key_id,
-        trust,
-        attachment,
-        algorithm,
-        policy_id,
-    ) = row
-    return SignInCredential(
-        id=pk,
-        credential_id=bytes(credential_id),
-        user_id=user_id,
-        username=username,
-        user_handle=bytes(handle),
-        public_key=bytes(key),
-        sign_count=count,
-        backup_eligible=bool(be),
-        transports=_load_transports(transports),
-        status=status,
-        aaguid=bytes(aaguid),
-        aaguid_proven=bool(proven),
-        attestation_key_id=key_id,
-        trust=trust,
-        attachment=attachment,
-        algorithm=algorithm,
-        policy_id=policy_id,
-    )
-
-
-def _dump_transports(transports: tuple[str, ...]) -> str:
-    return json.dumps(list(transports), separators=(",", ":"))
-
-
-def _load_transports(raw: str) -> tuple[str, ...]:
-    value = json.loads(raw)
-    return tuple(item for item in value if isinstance(item, str))

@@ -22,8 +22,9 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.sql import Select
 
 from authsvc.storage.models import app_clients, credentials, refresh_tokens, token_sessions, users
+from authsvc.storage.records import CredentialStatus, UserStatus
 from authsvc.storage.sweeping import SweepSchedule
-from authsvc.storage.user_state import SessionAccount
+from authsvc.storage.user_state import SessionAccount, account_of
 
 _SWEEPS: Final = SweepSchedule()
 
@@ -105,13 +106,9 @@ def _view(row: Any) -> FamilyView:
     )
     return FamilyView(
         family=family,
-        account=SessionAccount(
-            user_id=row.user_id,
-            username=row.username,
-            display_name=row.display_name,
-            role=row.role,
-        ),
-        active=row.user_status == "active" and row.credential_status == "active",
+        account=account_of(row),
+        active=row.user_status == UserStatus.ACTIVE
+        and row.credential_status == CredentialStatus.ACTIVE,
         user_handle=bytes(row.user_handle),
         credential_id=bytes(row.credential_id),
         client_id=row.client_id,

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from authsvc import algorithms
+
 _KTY_OKP, _KTY_EC2, _KTY_RSA, _KTY_AKP = 1, 2, 3, 7
 _CRV_ED25519 = 6
 _EC2_CURVES: Mapping[int, ec.EllipticCurve] = {
@@ -28,24 +30,28 @@ _EC2_CURVES: Mapping[int, ec.EllipticCurve] = {
     2: ec.SECP384R1(),
     3: ec.SECP521R1(),
 }
-_RSA_ALGORITHMS = frozenset({-257, -258, -259, -37, -38, -39, -65535})  # RS*, PS*, RS1
+# Which key type each COSE algorithm signs with: the credential key algorithms of
+# :mod:`authsvc.algorithms`, and the others an attestation certificate may be signed with.
+_RSA_ALGORITHMS = frozenset(  # RS*, PS*, RS1
+    {algorithms.RS256, -258, -259, algorithms.PS256, -38, -39, -65535}
+)
 _EC_ALGORITHMS: Mapping[int, str] = {  # ES* and the fully specified ESP*
-    -7: "secp256r1",
+    algorithms.ES256: "secp256r1",
     -9: "secp256r1",
-    -35: "secp384r1",
+    algorithms.ES384: "secp384r1",
     -51: "secp384r1",
-    -36: "secp521r1",
+    algorithms.ES512: "secp521r1",
     -52: "secp521r1",
     -47: "secp256k1",
 }
-_ED25519_ALGORITHMS = frozenset({-8, -19})  # EdDSA and the fully specified Ed25519
+_ED25519_ALGORITHMS = frozenset({algorithms.EDDSA, -19})  # EdDSA and the fully specified Ed25519
 #: ML-DSA (FIPS 204): an AKP key's parameter set is named only by its algorithm (label 3).
 _ML_DSA: Mapping[
     int, type[mldsa.MLDSA44PublicKey] | type[mldsa.MLDSA65PublicKey] | type[mldsa.MLDSA87PublicKey]
 ] = {
-    -48: mldsa.MLDSA44PublicKey,
-    -49: mldsa.MLDSA65PublicKey,
-    -50: mldsa.MLDSA87PublicKey,
+    algorithms.ML_DSA_44: mldsa.MLDSA44PublicKey,
+    algorithms.ML_DSA_65: mldsa.MLDSA65PublicKey,
+    algorithms.ML_DSA_87: mldsa.MLDSA87PublicKey,
 }
 
 

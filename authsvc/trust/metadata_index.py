@@ -302,10 +302,6 @@ class MetadataIndex:
     def aaguid_count(self) -> int:
         return len(self._by_aaguid)
 
-    @property
-    def key_identifier_count(self) -> int:
-        return len(self._by_key_id)
-
     def is_stale(self, at: datetime) -> bool:
         """True when ``at`` is past nextUpdate: a newer BLOB should exist by now."""
         return self.next_update < at.astimezone(UTC).date()

@@ -23,12 +23,9 @@ from flask import Blueprint, Response, jsonify
 
 from authsvc.encoding import b64url_encode
 from authsvc.errors import Malformed, NotFound
-from authsvc.services import account
+from authsvc.services import account, profile
 from authsvc.services import sessions as server_sessions
-from authsvc.storage import repositories as repo
-from authsvc.storage.db import transaction
-from authsvc.storage.records import CredentialRecord
-from authsvc.storage.sessions import SessionRecord
+from authsvc.services.records import CredentialRecord, SessionRecord
 from authsvc.web import openapi
 from authsvc.web.admin_calls import path_id
 from authsvc.web.api_schemas import (
@@ -105,19 +102,6 @@ def sign_out() -> Response:
     return _no_content(ended_own_session=True)
 
 
-def _user_handle(user_id: int) -> str:
-    """The WebAuthn ``user.id`` of a signed-in user: one indexed read by primary key.
-
-    The session carries only what authorisation needs, so the handle is read here; the
-    user cannot be gone, since loading the session just found them active.
-    """
-    with transaction(services().engine) as conn:
-        found = repo.get_user(conn, user_id)
-    if found is None:
-        raise NotFound("no such user")
-    return b64url_encode(found.user_handle)
-
-
 @bp.get("/api/v1/me")
 @openapi.operation(
     summary="Who I am, and the session this request uses",
@@ -134,7 +118,7 @@ def me() -> Response:
             "displayName": user.display_name,
             "role": user.role,
             "rpId": services().settings.rp_id,
-            "userHandle": _user_handle(user.id),
+            "userHandle": b64url_encode(profile.user_handle(services(), user.id)),
             "session": _session_json(user.record, current=True),
         }
     )

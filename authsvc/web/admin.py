@@ -14,17 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from sqlalchemy import Connection
 
-from authsvc.errors import NotFound
-from authsvc.services import admin
+from authsvc.services import admin, admin_reads
 from authsvc.services.admin import Actor
-from authsvc.storage import accounts
-from authsvc.storage import policies as policy_store
-from authsvc.storage.records import CredentialRecord
+from authsvc.services.records import (
+    CREDENTIAL_STATUSES,
+    ROLES,
+    CredentialRecord,
+    GroupRow,
+    PolicyRow,
+)
 from authsvc.web.admin_calls import (
     MAX_ID,
-    admin_read,
     admin_route,
     choice,
     integer,
@@ -86,9 +87,7 @@ def _credential_json(cred: CredentialRecord) -> dict[str, Any]:
 )
 def list_users(actor: Actor, page: tuple[int, int]) -> Response:
     after, limit = page
-    found = admin_read(
-        actor, "user.list", lambda c: accounts.list_users(c, after_id=after, limit=limit)
-    )
+    found = admin_reads.list_users(services(), actor, after_id=after, limit=limit)
     return jsonify(
         {
             "users": [
@@ -131,7 +130,7 @@ def set_group(actor: Actor, change: tuple[int, str]) -> Response:
 
 
 def _role_change(user_id: str, body: Mapping[str, Any]) -> tuple[int, str]:
-    return path_id(user_id, "user"), choice(body["role"], "role", accounts.ROLES)
+    return path_id(user_id, "user"), choice(body["role"], "role", ROLES)
 
 
 @admin_route(
@@ -162,7 +161,7 @@ def set_role(actor: Actor, change: tuple[int, str]) -> Response:
     responses={200: obj({"groups": {"type": "array", "items": GROUP}})},
 )
 def list_groups(actor: Actor, _: None) -> Response:
-    found = admin_read(actor, "group.list", policy_store.list_groups)
+    found = admin_reads.list_groups(services(), actor)
     return jsonify({"groups": [_group_json(g) for g in found]})
 
 
@@ -207,7 +206,7 @@ def assign_policy(actor: Actor, assignment: tuple[str, str]) -> Response:
     return jsonify(_group_json(group))
 
 
-def _group_json(group: policy_store.GroupRow) -> dict[str, Any]:
+def _group_json(group: GroupRow) -> dict[str, Any]:
     return {
         "name": group.name,
         "policy": group.policy_name,
@@ -221,7 +220,7 @@ def _with_status(response: Response, status: int) -> Response:
     return response
 
 
-def _policy_json(row: policy_store.PolicyRow) -> dict[str, Any]:
+def _policy_json(row: PolicyRow) -> dict[str, Any]:
     return {
         "name": row.name,
         "version": row.version,
@@ -241,19 +240,12 @@ def _policy_json(row: policy_store.PolicyRow) -> dict[str, Any]:
     responses={200: obj({"policies": {"type": "array", "items": POLICY_VERSION}})},
 )
 def list_policies(actor: Actor, _: None) -> Response:
-    found = admin_read(actor, "policy.list", policy_store.list_current_policies)
+    found = admin_reads.list_policies(services(), actor)
     return jsonify({"policies": [_policy_json(p) for p in found]})
 
 
 def _policy_name(policy: str) -> str:
     return name(policy, "policy")
-
-
-def _versions(conn: Connection, policy: str) -> list[policy_store.PolicyRow]:
-    found = policy_store.policy_versions(conn, policy)
-    if not found:
-        raise NotFound("no policy with this name")
-    return found
 
 
 @admin_route(
@@ -268,7 +260,7 @@ def _versions(conn: Connection, policy: str) -> list[policy_store.PolicyRow]:
     errors=("not_found",),
 )
 def policy_versions(actor: Actor, policy: str) -> Response:
-    found = admin_read(actor, "policy.get", lambda c: _versions(c, policy))
+    found = admin_reads.policy_versions(services(), actor, policy)
     return jsonify({"name": policy, "versions": [_policy_json(p) for p in found]})
 
 
@@ -347,16 +339,14 @@ def _credential_query(
 )
 def list_credentials(actor: Actor, query: tuple[int | None, int, int]) -> Response:
     user, after, limit = query
-    found = admin_read(
-        actor,
-        "credential.list",
-        lambda c: accounts.list_credentials(c, user_id=user, after_id=after, limit=limit),
+    found = admin_reads.list_credentials(
+        services(), actor, user_id=user, after_id=after, limit=limit
     )
     return jsonify({"credentials": [_credential_json(c) for c in found]})
 
 
 def _status_change(pk: str, body: Mapping[str, Any]) -> tuple[int, str]:
-    return path_id(pk, "credential"), choice(body["status"], "status", accounts.CREDENTIAL_STATUSES)
+    return path_id(pk, "credential"), choice(body["status"], "status", CREDENTIAL_STATUSES)
 
 
 @admin_route(
@@ -367,8 +357,8 @@ def _status_change(pk: str, body: Mapping[str, Any]) -> tuple[int, str]:
     _status_change,
     summary="Disable, lock or re-activate a credential",
     path={"pk": PATH_ID},
-    body=obj({"status": {"enum": sorted(accounts.CREDENTIAL_STATUSES)}}),
-    responses={200: obj({"id": ID, "status": {"enum": sorted(accounts.CREDENTIAL_STATUSES)}})},
+    body=obj({"status": {"enum": sorted(CREDENTIAL_STATUSES)}}),
+    responses={200: obj({"id": ID, "status": {"enum": sorted(CREDENTIAL_STATUSES)}})},
     errors=("not_found",),
 )
 def set_credential_status(actor: Actor, change: tuple[int, str]) -> Response:

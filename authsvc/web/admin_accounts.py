@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 
 from authsvc.services import admin_accounts
 from authsvc.services.admin import Actor
-from authsvc.storage.user_state import USER_STATUSES
+from authsvc.services.records import USER_STATUSES
 from authsvc.web.admin_calls import admin_route, choice, path_id
 from authsvc.web.api_schemas import ID, PATH_ID, obj
 from authsvc.web.sessions import services

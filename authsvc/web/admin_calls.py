@@ -29,7 +29,6 @@ from typing import Final, TypeVar
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Connection
 
 from authsvc.errors import AuthError, Malformed, NotFound
 from authsvc.services import admin
@@ -45,7 +44,6 @@ _NAME: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 _RULE_VARIABLE: Final = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 In = TypeVar("In")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +146,6 @@ def admin_route(
 
 def no_input() -> None:
     """The parse function of a route that takes no input."""
-
-
-def admin_read(actor: Actor, action: str, fn: Callable[[Connection], T]) -> T:
-    """Run a read-only admin call: authorised and audited like every other."""
-    return admin.run_admin(services(), actor, action, lambda conn, _: fn(conn))
 
 
 def path_id(raw: str, what: str) -> int:

@@ -11,14 +11,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from authsvc.audit.chain import query as audit_query
-from authsvc.audit.chain import verify_chain
 from authsvc.encoding import b64url_encode
 from authsvc.errors import Malformed
+from authsvc.services import admin_reads
 from authsvc.services.admin import Actor
 from authsvc.web.admin_calls import (
     MAX_ID,
-    admin_read,
     admin_route,
     integer,
     moment,
@@ -90,18 +88,15 @@ def _audit_query(
     responses={200: obj({"events": {"type": "array", "items": AUDIT_EVENT}})},
 )
 def audit_log(actor: Actor, q: _AuditQuery) -> Response:
-    events = admin_read(
+    events = admin_reads.audit_events(
+        services(),
         actor,
-        "audit.query",
-        lambda c: audit_query(
-            c,
-            user_id=q.user,
-            event=q.event,
-            since=q.since,
-            until=q.until,
-            limit=q.limit,
-            before_seq=q.before,
-        ),
+        user_id=q.user,
+        event=q.event,
+        since=q.since,
+        until=q.until,
+        before_seq=q.before,
+        limit=q.limit,
     )
     return jsonify({"events": [_jsonable(e) for e in events]})
 
@@ -116,7 +111,7 @@ def audit_log(actor: Actor, q: _AuditQuery) -> Response:
     responses={200: AUDIT_REPORT},
 )
 def audit_verify(actor: Actor, _: None) -> Response:
-    report = admin_read(actor, "audit.verify", verify_chain)
+    report = admin_reads.verify_audit_chain(services(), actor)
     return jsonify(
         {
             "ok": report.ok,
@@ -138,7 +133,7 @@ def audit_verify(actor: Actor, _: None) -> Response:
     responses={200: METADATA_STATUS},
 )
 def metadata_status(actor: Actor, _: None) -> Response:
-    status = admin_read(actor, "metadata.status", lambda _: services().metadata.status())
+    status = admin_reads.metadata_status(services(), actor)
     return jsonify(
         {
             "source": status.source,

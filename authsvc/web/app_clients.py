@@ -24,7 +24,7 @@ from authsvc.errors import NotFound
 from authsvc.services import app_clients
 from authsvc.services.admin import Actor
 from authsvc.services.app_clients import AddedApp, NewApp
-from authsvc.storage.app_clients import AppRow
+from authsvc.services.records import AppRow
 from authsvc.web.admin_calls import admin_route, no_input, path_id
 from authsvc.web.api_schemas import ID, PATH_ID, TIME, component, nullable, obj, text
 from authsvc.web.openapi import operation

@@ -11,7 +11,7 @@ from typing import Any
 from fido2.webauthn import Aaguid
 
 from authsvc.encoding import b64url_encode
-from authsvc.storage.records import CredentialRecord
+from authsvc.services.records import CredentialRecord
 from authsvc.web.sessions import services
 
 

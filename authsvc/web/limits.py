@@ -33,7 +33,7 @@ which refusal is the first), in its own transaction, so a flood cannot flood the
 
 What each check costs is one storage call: the limit strings are parsed once, here, and
 every window of a limit (``30/minute;300/hour``) is hit at once by
-:func:`~authsvc.storage.rate_limits.hit_windows`; each window counts the request if it has
+:func:`~authsvc.services.rate_limits.hit_windows`; each window counts the request if it has
 room, as flask-limiter does with ``fail_on_first_breach=False``. The address limits are
 checked by one ``before_request`` hook of ours, on flask-limiter's own storage and strategy
 (``Limiter.storage``, ``Limiter.limiter``). flask-limiter's request hooks are not
@@ -52,7 +52,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
@@ -62,11 +62,9 @@ from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import RateLimiter
 
-from authsvc.audit.log import AuditEvent, append
 from authsvc.errors import AuthError, Malformed, RateLimited, Unavailable
+from authsvc.services import rate_limits
 from authsvc.services.context import Services
-from authsvc.storage.db import transaction
-from authsvc.storage.rate_limits import SCHEME, hit_windows
 from authsvc.usernames import canonical
 from authsvc.web.problems import CONFORMANCE_PATHS, problem_response
 
@@ -127,17 +125,7 @@ def init(app: Flask) -> None:
     settings = services.settings
     if not settings.rate_limits:
         return
-    options: dict[str, Any]
-    if settings.redis_url:
-        uri = settings.redis_url
-        options = {
-            "key_prefix": settings.redis_prefix + "limits",
-            "wrap_exceptions": True,  # redis errors become StorageError, answered 503
-            "socket_connect_timeout": 2,
-            "socket_timeout": 2,
-        }
-    else:
-        uri, options = f"{SCHEME}://", {"engine": services.engine}
+    uri, options = rate_limits.counter_storage(services)
     # flask-limiter's documented way to hand a storage its constructor arguments
     app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     limiter = Limiter(
@@ -312,7 +300,7 @@ def _hit(
     shortest full window, once per that window.
     """
     identifiers = (name, *key)
-    refused = hit_windows(limits.storage, items, identifiers)
+    refused = rate_limits.hit_windows(limits.storage, items, identifiers)
     if not refused:
         return
     reset_at = max(limits.strategy.get_window_stats(item, *identifiers)[0] for item in refused)
@@ -368,17 +356,14 @@ def _audit(
     credential_id: bytes | None = None,
     address: str | None = None,
 ) -> None:
-    services: Services = current_app.extensions["authsvc"]
-    event = AuditEvent(
-        event="rate_limit",
-        outcome="failure",
-        code=RateLimited.code,
-        credential_id=credential_id,
+    rate_limits.audit_refusal(
+        current_app.extensions["authsvc"],
+        limit=name,
+        path=request.path,
         client_address=address or client_address(),
-        detail={"limit": name, "path": request.path, **detail},
+        detail=detail,
+        credential_id=credential_id,
     )
-    with transaction(services.engine) as conn:
-        append(conn, event, services.now())
 
 
 def _store_down(_exc: StorageError) -> Response:

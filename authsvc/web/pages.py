@@ -7,7 +7,9 @@ is a ``fetch()`` with a JSON body to the API (never an HTML form post), so the c
 guard and the JSON-only rule stand in front of it like in front of any other client.
 
 ``/static/`` serves only the module (``webauthn.js`` and its sibling modules) and the pages'
-own files from the repository's ``webauthn_js/`` directory, never its tests (``test/``).
+own files from ``webauthn_js/``, never its tests (``test/``). That directory sits beside the
+``authsvc`` package both in the repository and in an installed wheel, which carries it as
+package data (``pyproject.toml``), so a plain ``pip install`` serves the pages too.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from authsvc.errors import NotFound
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
-#: ``webauthn_js/`` at the root of the repository (beside the ``authsvc`` package).
+#: ``webauthn_js/`` beside the ``authsvc`` package (the repository root, or site-packages).
 SCRIPTS: Final = Path(__file__).resolve().parents[2] / "webauthn_js"
 _SERVED_SUFFIXES: Final = frozenset({".js", ".css"})
 

@@ -31,8 +31,8 @@ from authsvc.errors import Unauthenticated
 from authsvc.services import sessions as server_sessions
 from authsvc.services.admin import Actor
 from authsvc.services.context import Caller, Services
+from authsvc.services.records import SessionRecord
 from authsvc.services.sessions import CurrentSession, OpenedSession
-from authsvc.storage.sessions import SessionRecord
 from authsvc.web import tokens
 
 _MAX_ORIGIN_CHARS = 255  # the audit columns' widths: headers are attacker-controlled

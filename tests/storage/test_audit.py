@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from authsvc.audit.log import AuditEvent, append, recent
+from authsvc.audit.chain import query
+from authsvc.audit.log import AuditEvent, append
 from authsvc.storage.db import transaction
 from tests.storage.builders import T0
 
@@ -30,9 +31,9 @@ def test_append_and_read_back(engine: Engine) -> None:
             T0 + timedelta(seconds=1),
         )
     with transaction(engine) as conn:
-        newest, oldest = recent(conn)
-        assert recent(conn, user_id=1) == [oldest]
-        assert recent(conn, limit=1) == [newest]
+        newest, oldest = query(conn)
+        assert query(conn, user_id=1) == [oldest]
+        assert query(conn, limit=1) == [newest]
     assert oldest["event"] == "registration"
     assert oldest["code"] is None
     assert oldest["detail"] is None
@@ -62,4 +63,4 @@ def test_rolled_back_transaction_leaves_no_record(engine: Engine) -> None:
     with pytest.raises(RuntimeError):
         ceremony()
     with transaction(engine) as conn:
-        assert recent(conn) == []
+        assert query(conn) == []

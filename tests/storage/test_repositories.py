@@ -63,7 +63,7 @@ def test_duplicate_username_is_conflict_and_the_transaction_goes_on(engine: Engi
         repo.add_credential(conn, new_credential(carol.id, b"carol-key"))
     with transaction(engine) as conn:
         assert repo.get_user_by_username(conn, "carol") == carol
-        assert repo.get_credential(conn, b"carol-key") is not None
+        assert repo.sign_in_credential(conn, b"carol-key") is not None
         assert len(conn.execute(select(users.c.id)).all()) == 2
 
 
@@ -86,8 +86,8 @@ def test_credential_round_trip(engine: Engine) -> None:
         new = new_credential(user.id, b"\x00cred\xff" * 100, sign_count=5)
         pk = repo.add_credential(conn, new)
     with transaction(engine) as conn:
-        stored = repo.get_credential(conn, new.credential_id)
-        assert repo.get_credential(conn, b"unknown") is None
+        stored = repo.sign_in_credential(conn, new.credential_id)
+        assert repo.sign_in_credential(conn, b"unknown") is None
     assert stored is not None
     assert stored.id == pk
     assert stored.user_id == user.id
@@ -118,7 +118,7 @@ def test_longest_credential_id_fits(engine: Engine) -> None:
     with transaction(engine) as conn:
         user = make_user(conn)
         repo.add_credential(conn, new_credential(user.id, b"\xab" * 1023, transports=()))
-        stored = repo.get_credential(conn, b"\xab" * 1023)
+        stored = repo.sign_in_credential(conn, b"\xab" * 1023)
     assert stored is not None
     assert stored.transports == ()
 
@@ -147,7 +147,7 @@ def test_duplicate_credential_is_excluded_and_the_transaction_goes_on(engine: En
             repo.add_credential(conn, new_credential(alice.id, b"shared-id"))
         repo.add_credential(conn, new_credential(bob.id, b"bob-id"))
     with transaction(engine) as conn:
-        owner = repo.get_credential(conn, b"shared-id")
+        owner = repo.sign_in_credential(conn, b"shared-id")
         assert owner is not None
         assert owner.user_id == alice.id
         assert [c.credential_id for c in repo.list_credentials(conn, bob.id)] == [b"bob-id"]
@@ -178,7 +178,7 @@ def test_record_use_is_compare_and_set(engine: Engine) -> None:
             conn, credential_pk=pk + 1, old_sign_count=9, new_sign_count=10, backed_up=False, at=T0
         )
     with transaction(engine) as conn:
-        stored = repo.get_credential(conn, b"c")
+        stored = repo.sign_in_credential(conn, b"c")
     assert stored is not None
     assert (stored.sign_count, stored.backed_up, stored.last_used_at) == (9, True, used_at)
 

@@ -122,8 +122,22 @@ def test_subdomain_origin_within_the_rp_id(tmp_path: Path) -> None:
             "ORIGINS": "https://example.com,https://login.example.com,android:apk-key-hash:abc",
         }
     )
-    assert settings.secure_cookies is False  # an app origin is not https
+    assert settings.secure_cookies is True  # an app origin carries no cookie: the web ones decide
     assert len(settings.origins) == 3
+
+
+def test_cookie_security_follows_the_web_origins_only(tmp_path: Path) -> None:
+    def secure(origins: str, **extra: str) -> bool:
+        env = {"DATA_DIR": str(tmp_path), "ORIGINS": origins, **extra}
+        return Settings.from_env(env).secure_cookies
+
+    app = "android:apk-key-hash:abc"
+    assert secure(f"https://localhost,{app}") is True
+    assert secure(f"{app},https://localhost") is True
+    assert secure(f"http://localhost:5000,{app}") is False
+    assert secure(f"https://localhost,http://localhost:5000,{app}") is False
+    assert secure(app, TOKEN_ISSUER="https://localhost") is True  # no browser at all
+    assert secure(f"https://localhost,{app}", SECURE_COOKIES="false") is False
 
 
 def _related(tmp_path: Path, related: str) -> Settings:

@@ -67,9 +67,12 @@ def test_the_recorded_creation_options_are_what_the_service_sends() -> None:
             algorithms=[p["alg"] for p in options["pubKeyCredParams"]],
             timeout_ms=options["timeout"],
             exclude=_known(options["excludeCredentials"]),
-            authenticator_selection=options["authenticatorSelection"],
+            resident_key=options["authenticatorSelection"]["residentKey"],
+            user_verification=options["authenticatorSelection"]["userVerification"],
+            attachment=options["authenticatorSelection"].get("authenticatorAttachment"),
             attestation=options["attestation"],
             extensions=options["extensions"],
+            hints=options.get("hints", ()),
         )
         assert rebuilt == options, name
 
@@ -85,5 +88,6 @@ def test_the_recorded_request_options_are_what_the_service_sends() -> None:
             allow=_known(options["allowCredentials"]),
             user_verification=options["userVerification"],
             extensions=options["extensions"],
+            hints=options.get("hints", ()),
         )
         assert rebuilt == options, name

@@ -12,7 +12,7 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.keys import decode_cose
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.registration import verify_registration
@@ -45,8 +45,8 @@ def facts_of(vector: Vector) -> CredentialFacts:
     if v["ceremony"] == "registration":
         response = registration_response(v["response"])
         reg = verify_registration(
-            response,
-            Expectation(
+            response=response,
+            expected=Expectation(
                 challenge=b64url_decode(v["challenge"], field="challenge"),
                 rp_id=v["rp_id"],
                 origins=OriginPolicy.of(v["origins"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from authsvc import algorithms
-from authsvc.ceremony.checks import Expectation
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.origins import OriginPolicy
 from authsvc.ceremony.registration import verify_registration
 from authsvc.ceremony.responses import registration_response
@@ -32,8 +32,8 @@ REFUSED_FOR_ALGORITHM: list[Vector] = [
 def _verify(vector: Vector, offered: tuple[int, ...]) -> tuple[int, str, bool]:
     v = vector.data
     reg = verify_registration(
-        registration_response(v["response"]),
-        Expectation(
+        response=registration_response(v["response"]),
+        expected=Expectation(
             challenge=b64url_decode(v["challenge"], field="challenge"),
             rp_id=v["rp_id"],
             origins=OriginPolicy.of(v["origins"]),

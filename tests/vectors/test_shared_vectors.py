@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from authsvc.ceremony.authentication import StoredCredential, verify_assertion
-from authsvc.ceremony.checks import Expectation, Flags
+from authsvc.ceremony.authentication import StoredCredential, verify_authentication
+from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.origins import OriginPolicy
+from authsvc.ceremony.parsing import Flags
 from authsvc.ceremony.registration import verify_registration
 from authsvc.ceremony.responses import assertion_response, registration_response
 from authsvc.encoding import b64url_decode, b64url_encode
@@ -49,8 +50,8 @@ def _run(vector: Vector) -> dict[str, Any]:
     v = vector.data
     if v["ceremony"] == "registration":
         reg = verify_registration(
-            registration_response(v["response"]),
-            _expectation(vector),
+            response=registration_response(v["response"]),
+            expected=_expectation(vector),
             anchors=TrustAnchors.from_pem_strings(vector.trust_roots),
             at=vector.at,
             require_trusted=bool(vector.trust_roots),
@@ -68,19 +69,23 @@ def _run(vector: Vector) -> dict[str, Any]:
         }
     stored = v["credential"]
     response = assertion_response(v["response"])
-    result = verify_assertion(
-        response,
-        _expectation(vector),
-        StoredCredential(
+    result = verify_authentication(
+        response=response,
+        expected=_expectation(vector),
+        allow_credentials=(),
+        user_id=1,  # identified before the ceremony: the user handle may be left out
+        credential=StoredCredential(
             credential_id=response.credential_id,
+            user_id=1,
             public_key=b64url_decode(stored["public_key"], field="public_key"),
             sign_count=stored["sign_count"],
             user_handle=None
             if stored["user_handle"] is None
             else b64url_decode(stored["user_handle"], field="user_handle"),
             backup_eligible=stored["backup_eligible"],
+            active=True,
+            kept=None,
         ),
-        user_identified=True,
     )
     return {
         "ok": True,
