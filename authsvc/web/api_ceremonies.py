@@ -33,6 +33,7 @@ from authsvc.ceremony.responses import assertion_response, registration_response
 from authsvc.ceremony.state import CeremonyKind, api_binding, ceremony_id, new_api_ceremony_id
 from authsvc.services import registration_tokens
 from authsvc.services.authentication import begin_authentication, finish_authentication
+from authsvc.services.context import Caller
 from authsvc.services.enrolment import AccountHolder, CookieHolder, NoHolder, RecordHolder
 from authsvc.services.outcomes import token_session
 from authsvc.services.registration import (
@@ -224,6 +225,12 @@ def _no_store(body: Mapping[str, Any], status: int = 200) -> Response:
     return response
 
 
+def _returning(body: Mapping[str, Any], kind: CeremonyKind) -> tuple[Caller, str]:
+    """The caller a result's ``ceremonyId`` binds, and the id its pending state is under."""
+    who = bound_caller(api_binding(body["ceremonyId"]))
+    return who, ceremony_id(kind, who.binding)
+
+
 @bp.post("/api/v1/registrations/options")
 @openapi.operation(
     summary="Options to register a passkey (signed in with step-up, or a registration token)",
@@ -289,11 +296,11 @@ def registration_result() -> Response:
     response = registration_response(body["credential"])
     jkt = _sign_in_proof()
     svc = services()
-    who = bound_caller(api_binding(body["ceremonyId"]))
+    who, pending = _returning(body, CeremonyKind.REGISTRATION)
     registered = finish_registration(
         svc,
         response,
-        ceremony_id(CeremonyKind.REGISTRATION, who.binding),
+        pending,
         who,
         holder=_holder(_current()),
         outcome=token_session(svc, jkt),
@@ -349,12 +356,12 @@ def sign_in() -> Response:
     response = assertion_response(body["credential"])
     jkt = dpop_at_sign_in()
     svc = services()
-    who = bound_caller(api_binding(body["ceremonyId"]))
+    who, pending = _returning(body, CeremonyKind.AUTHENTICATION)
     with limits.credential_attempt(response.credential_id):
         signed = finish_authentication(
             svc,
             response,
-            ceremony_id(CeremonyKind.AUTHENTICATION, who.binding),
+            pending,
             who,
             outcome=token_session(svc, jkt),
         )
