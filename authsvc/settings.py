@@ -66,7 +66,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -233,11 +233,11 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 4096, 1024 * 1024),
             trust_roots=tuple(Path(p) for p in _list(env, "TRUST_ROOTS")),
             algorithms=_algorithms(env),
-            require_trusted_attestation=_bool(env, "REQUIRE_TRUSTED_ATTESTATION", False),
+            require_trusted_attestation=_bool(env, "REQUIRE_TRUSTED_ATTESTATION", default=False),
             mds_root=Path(env.get("MDS_ROOT", "").strip() or FIDO_MDS_ROOT),
             aaguid_names=Path(names) if (names := env.get("AAGUID_NAMES", "").strip()) else None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 10),
-            rate_limits=_bool(env, "RATE_LIMITS", True),
+            rate_limits=_bool(env, "RATE_LIMITS", default=True),
             rate_limit_ceremony=_rate(env, "RATE_LIMIT_CEREMONY", cls.rate_limit_ceremony),
             rate_limit_signup=_rate(env, "RATE_LIMIT_SIGNUP", cls.rate_limit_signup),
             rate_limit_account=_rate(env, "RATE_LIMIT_ACCOUNT", cls.rate_limit_account),
@@ -257,7 +257,9 @@ class Settings:
                 env, "REGISTRATION_TOKEN_TTL", 3600, *REGISTRATION_TOKEN_TTL_RANGE
             ),
             secure_cookies=_bool(
-                env, "SECURE_COOKIES", all(o.startswith("https://") for o in _web(origins))
+                env,
+                "SECURE_COOKIES",
+                default=all(o.startswith("https://") for o in _web(origins)),
             ),
             session_idle_timeout=_int(env, "SESSION_IDLE_TIMEOUT", 1800, *SESSION_IDLE_RANGE),
             session_lifetime=_int(env, "SESSION_LIFETIME", 43_200, *SESSION_LIFETIME_RANGE),

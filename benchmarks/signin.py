@@ -176,7 +176,7 @@ class WsgiClient:
         status: list[str] = []
 
         def start_response(
-            line: str, headers: list[tuple[str, str]], exc_info: object = None
+            line: str, headers: list[tuple[str, str]], _exc_info: object = None
         ) -> Callable[[bytes], object]:
             status.append(line)
             for name, value in headers:
@@ -220,7 +220,7 @@ def register(client: WsgiClient, auth: Any, username: str) -> None:
     assert status == 200, answer
 
 
-def signin_us(settings: Settings, number: int, rate_limits: bool = True) -> float:
+def signin_us(settings: Settings, number: int, *, rate_limits: bool = True) -> float:
     """Whole sign-ins through the WSGI app under the default policy."""
     from tests.softauthn import SoftAuthenticator  # noqa: PLC0415 - dev-only helper
 
@@ -312,7 +312,9 @@ def main() -> None:
             name = f"whole sign-in via WSGI, {label}"
             rows.append((name, signin_us(limited(store), number // 4)))
             rows.append((f"{name}, one window a limit", signin_us(limited(store, 1), number // 4)))
-            rows.append((f"{name}, rate limits off", signin_us(store, number // 4, False)))
+            rows.append(
+                (f"{name}, rate limits off", signin_us(store, number // 4, rate_limits=False))
+            )
             if label == "SQLite":
                 rows.append(
                     (

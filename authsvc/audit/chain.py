@@ -119,7 +119,7 @@ def link(prev_hash: bytes, encoded: bytes) -> bytes:
     return hashlib.sha256(prev_hash + encoded).digest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChainReport:
     """The outcome of :func:`verify_chain`.
 
@@ -221,32 +221,41 @@ def verify_chain(conn: Connection) -> ChainReport:
         for row in rows:
             reason = _check(row, last_seq + 1, last_hash)
             if reason is not None:
-                return ChainReport(False, count, int(row.seq), int(row.id), reason)
+                return ChainReport(
+                    ok=False,
+                    events=count,
+                    first_bad_seq=int(row.seq),
+                    first_bad_id=int(row.id),
+                    reason=reason,
+                )
             count, last_seq, last_hash, last_id = count + 1, row.seq, bytes(row.hash), row.id
     if head_seq < last_seq:
         extra = conn.execute(
             select(audit_events.c.id).where(audit_events.c.seq == head_seq + 1)
         ).scalar_one_or_none()
         return ChainReport(
-            False,
-            head_seq,
-            head_seq + 1,
-            None if extra is None else int(extra),
-            f"head is at seq {head_seq} but the last event is {last_seq}",
+            ok=False,
+            events=head_seq,
+            first_bad_seq=head_seq + 1,
+            first_bad_id=None if extra is None else int(extra),
+            reason=f"head is at seq {head_seq} but the last event is {last_seq}",
         )
     if head_seq > last_seq:
         return ChainReport(
-            False,
-            count,
-            last_seq + 1,
-            None,
-            f"head is at seq {head_seq} but the last event is {last_seq}",
+            ok=False,
+            events=count,
+            first_bad_seq=last_seq + 1,
+            reason=f"head is at seq {head_seq} but the last event is {last_seq}",
         )
     if head_hash != last_hash:
         return ChainReport(
-            False, count, last_seq or None, last_id, f"head hash does not match seq {last_seq}"
+            ok=False,
+            events=count,
+            first_bad_seq=last_seq or None,
+            first_bad_id=last_id,
+            reason=f"head hash does not match seq {last_seq}",
         )
-    return ChainReport(True, count)
+    return ChainReport(ok=True, events=count)
 
 
 # what a query shows: every column but the chain's own hashes

@@ -112,16 +112,16 @@ def verify_authentication(
     """
     # 5. If options.allowCredentials is not empty, credential.id must be one of them.
     if allow_credentials and response.credential_id not in allow_credentials:
-        raise CredentialUnknown()
+        raise CredentialUnknown
 
     # 6. Identify the user being authenticated and the credential record: one the user
     #    identified before the ceremony owns, or for a discoverable sign-in the one whose
     #    user response.userHandle names. A disabled or locked credential is no record to
     #    sign in with: it is refused with an unknown one's code.
     if credential is None:
-        raise CredentialUnknown()
+        raise CredentialUnknown
     if (user_id is not None or allow_credentials) and credential.user_id != user_id:
-        raise CredentialUnknown()
+        raise CredentialUnknown
     if not credential.active:
         raise CredentialUnknown("this credential is disabled")
     on_identified(credential)
@@ -131,7 +131,7 @@ def verify_authentication(
     elif credential.user_handle is not None and not bytes_eq(
         response.user_handle, credential.user_handle
     ):
-        raise UserHandleMismatch()
+        raise UserHandleMismatch
 
     # 7-9. cData, authData and sig, and C decoded from cData: done by assertion_response.
     client_data = response.client_data
@@ -143,7 +143,7 @@ def verify_authentication(
 
     # 11. C.challenge is the base64url encoding of options.challenge.
     if not bytes_eq(client_data.challenge.rstrip("=").encode(), expected.challenge_text):
-        raise ChallengeMismatch()
+        raise ChallengeMismatch
 
     # 12. C.origin is one of the RP's origins, exactly; 13-14. C.crossOrigin or C.topOrigin
     #     only when that top-level origin may embed the RP (TOP_ORIGINS).
@@ -151,16 +151,16 @@ def verify_authentication(
 
     # 15. authData's rpIdHash is the SHA-256 of the RP ID.
     if not bytes_eq(auth_data.rp_id_hash, expected.rp_id_hash):
-        raise RpIdMismatch()
+        raise RpIdMismatch
     flags = Flags.of(auth_data)
 
     # 16. The UP flag is set.
     if not flags.up:
-        raise UserNotPresent()
+        raise UserNotPresent
 
     # 17. The UV flag is set if user verification is required.
     if expected.user_verification == "required" and not flags.uv:
-        raise UserNotVerified()
+        raise UserNotVerified
 
     # 18. If the BE flag is not set, the BS flag is not set.
     if flags.bs and not flags.be:

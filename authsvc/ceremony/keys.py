@@ -82,17 +82,17 @@ def _guard(verify: Callable[[bytes, bytes], None]) -> Verifier:
         try:
             verify(message, signature)
         except InvalidSignature as exc:
-            raise SignatureInvalid() from exc
+            raise SignatureInvalid from exc
 
     return checked
 
 
 def decode_cose(cose_bytes: bytes) -> CoseKey:
     """Parse stored COSE_Key bytes with fido2; raise Malformed if they are not a COSE key."""
+    decoded = decode_strict(cose_bytes, kind="credential public key")
+    if not isinstance(decoded, Mapping):
+        raise Malformed("credential public key cannot be parsed")
     try:
-        decoded = decode_strict(cose_bytes, kind="credential public key")
-        if not isinstance(decoded, Mapping):
-            raise TypeError("COSE key is not a map")
         return CoseKey.parse(decoded)
     except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise Malformed("credential public key cannot be parsed") from exc

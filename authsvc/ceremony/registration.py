@@ -94,7 +94,7 @@ def verify_registration(
 
     # 8. C.challenge is the base64url encoding of options.challenge.
     if not bytes_eq(client_data.challenge.rstrip("=").encode(), expected.challenge_text):
-        raise ChallengeMismatch()
+        raise ChallengeMismatch
 
     # 9. C.origin is one of the RP's origins, exactly; 10-11. C.crossOrigin or C.topOrigin
     #    only when that top-level origin may embed the RP (TOP_ORIGINS).
@@ -105,16 +105,16 @@ def verify_registration(
 
     # 14. authData's rpIdHash is the SHA-256 of the RP ID.
     if not bytes_eq(auth_data.rp_id_hash, expected.rp_id_hash):
-        raise RpIdMismatch()
+        raise RpIdMismatch
     flags = Flags.of(auth_data)
 
     # 15. The UP flag is set (options.mediation is never "conditional" here).
     if not flags.up:
-        raise UserNotPresent()
+        raise UserNotPresent
 
     # 16. The UV flag is set if user verification is required.
     if expected.user_verification == "required" and not flags.uv:
-        raise UserNotVerified()
+        raise UserNotVerified
 
     # 17. If the BE flag is not set, the BS flag is not set.
     if flags.bs and not flags.be:

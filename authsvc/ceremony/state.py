@@ -17,6 +17,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Final
 
+from authsvc.ceremony.expectation import Expectation
+from authsvc.ceremony.origins import OriginPolicy
 from authsvc.errors import ChallengeExpired, ChallengeUnknown
 
 CHALLENGE_BYTES = 32
@@ -58,6 +60,16 @@ class PendingCeremony:
     client_id: str | None = None
     token_hash: bytes | None = None
 
+    def expectation(self, origins: OriginPolicy) -> Expectation:
+        """What the result is checked against: these options, and the origins accepted."""
+        return Expectation(
+            challenge=self.challenge,
+            rp_id=self.rp_id,
+            origins=origins,
+            user_verification=self.user_verification,
+            algorithms=self.algorithms,
+        )
+
     def to_json(self) -> str:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _FIELDS}
         data["challenge"] = self.challenge.hex()
@@ -83,9 +95,9 @@ class PendingCeremony:
     def check_usable(self, *, kind: CeremonyKind, binding: str, now: float) -> None:
         """Raise unless this state belongs to this kind of ceremony and session, and is live."""
         if self.kind is not kind or not secrets.compare_digest(self.binding, binding):
-            raise ChallengeUnknown()
+            raise ChallengeUnknown
         if now >= self.expires_at:
-            raise ChallengeExpired()
+            raise ChallengeExpired
 
 
 _FIELDS = fields(PendingCeremony)

@@ -97,7 +97,7 @@ class _Reader:
         self.problem(f"{key} must be null or one of {', '.join(repr(v) for v in values)}")
         return None
 
-    def boolean(self, key: str, default: bool = False) -> bool:
+    def boolean(self, key: str, *, default: bool = False) -> bool:
         value = self.doc.get(key, default)
         if isinstance(value, bool):
             return value

@@ -139,8 +139,10 @@ def unsatisfiable(policy: Policy) -> list[str]:
             problems.append("allowed_aaguids is empty, so no authenticator could be accepted")
         elif allowed <= policy.denied_aaguids:
             problems.append("every AAGUID in allowed_aaguids is also denied")
-        for aaguid in sorted(allowed & policy.denied_aaguids):
-            problems.append(f"AAGUID {aaguid} is both allowed and denied")
+        problems.extend(
+            f"AAGUID {aaguid} is both allowed and denied"
+            for aaguid in sorted(allowed & policy.denied_aaguids)
+        )
         if NIL_AAGUID in allowed:
             problems.append("allowed_aaguids lists the all-zero AAGUID, which names no model")
     if policy.allowed_algorithms is not None and not policy.allowed_algorithms:

@@ -88,7 +88,7 @@ def run_admin(
 
 def _check_admin(actor: Actor) -> None:
     if actor.user_id is None:
-        raise Unauthenticated()
+        raise Unauthenticated
     if actor.role != Role.ADMIN:
         raise Forbidden("this needs the admin role")
     if actor.recovered:
@@ -114,7 +114,7 @@ def refuse(services: Services, actor: Actor, action: str, error: AuthError) -> N
     Its own transaction holds only the audit row: the refusal changes nothing else.
     """
 
-    def record(conn: Connection, subject: Subject) -> NoReturn:
+    def record(_conn: Connection, subject: Subject) -> NoReturn:
         subject.actor_user_id = actor.user_id
         raise error
 

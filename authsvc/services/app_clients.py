@@ -164,9 +164,7 @@ def _registered(conn: Connection, client_id: str) -> AppRef:
     return AppRef(found.pk, found.client_id, found.platform)
 
 
-def authenticate_backend(
-    services: Services, conn: Connection, *, client_id: str, secret: str
-) -> AppRef | None:
+def authenticate_backend(conn: Connection, *, client_id: str, secret: str) -> AppRef | None:
     """The app whose back-end secret this is (constant-time compare of SHA-256), or None.
 
     An unknown client id costs the same hash and comparison as a known one, so the time

@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 from authsvc.ceremony.authentication import StoredCredential, verify_authentication
-from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.options import KnownCredential, request_options
 from authsvc.ceremony.responses import AssertionResponse
 from authsvc.ceremony.state import CeremonyKind, PendingCeremony
@@ -156,18 +155,13 @@ def finish_authentication(
             subject.user_id = record.user_id
             if not user_state.is_active(conn, record.user_id):
                 subject.detail["user_disabled"] = True
-                raise CredentialUnknown()  # said as for an unknown key: a stranger learns nothing
+                raise CredentialUnknown  # said as for an unknown key: a stranger learns nothing
             subject.detail.update(decision_detail(record.kept.policy))
             origins.settle()
 
         verified = verify_authentication(
             response=response,
-            expected=Expectation(
-                challenge=pending.challenge,
-                rp_id=pending.rp_id,
-                origins=origins.policy,
-                user_verification=pending.user_verification,
-            ),
+            expected=pending.expectation(origins.policy),
             allow_credentials=pending.allowed_credentials,
             user_id=pending.user_id,
             credential=stored,

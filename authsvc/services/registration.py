@@ -23,7 +23,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from authsvc.ceremony.expectation import Expectation
 from authsvc.ceremony.options import KnownCredential, creation_options
 from authsvc.ceremony.registration import VerifiedRegistration, verify_registration
 from authsvc.ceremony.responses import RegistrationResponse
@@ -188,13 +187,7 @@ def finish_registration(
         anchors, key_id = anchors_for(services, response.attestation, aaguid)
         verified = verify_registration(
             response=response,
-            expected=Expectation(
-                challenge=pending.challenge,
-                rp_id=pending.rp_id,
-                origins=origins.policy,
-                user_verification=pending.user_verification,
-                algorithms=pending.algorithms,
-            ),
+            expected=pending.expectation(origins.policy),
             anchors=anchors,
             at=services.now(),
             require_trusted=services.settings.require_trusted_attestation,

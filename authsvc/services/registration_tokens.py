@@ -184,7 +184,7 @@ def issue_by_backend(
     """
 
     def work(conn: Connection, subject: Subject) -> IssuedToken:
-        app = authenticate_backend(services, conn, client_id=client_id, secret=secret)
+        app = authenticate_backend(conn, client_id=client_id, secret=secret)
         if app is None:
             raise Unauthenticated(BACKEND_REFUSED)
         subject.detail["app"] = app.client_id

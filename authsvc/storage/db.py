@@ -132,7 +132,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     except AuthError:
         raise
     except BACKEND_DOWN as exc:
-        raise Unavailable() from exc
+        raise Unavailable from exc
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -161,7 +161,7 @@ def upgrade(target: Engine | str | URL, revision: str = "head") -> None:
         with _ALEMBIC_IN_PROCESS, migration_transaction(engine) as conn:
             command.upgrade(alembic_config(conn), revision)
     except BACKEND_DOWN as exc:
-        raise Unavailable() from exc
+        raise Unavailable from exc
     finally:
         if engine is not target:
             engine.dispose()

@@ -83,7 +83,7 @@ class Prepared:
                 r.sql, values if r.positional else dict(zip(r.names, values, strict=True))
             )
         except _down_errors(conn.dialect) as exc:
-            raise Unavailable() from exc
+            raise Unavailable from exc
         return cursor
 
     def fetchone(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any] | None:

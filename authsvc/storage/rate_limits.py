@@ -62,6 +62,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from typing_extensions import override
 
 from authsvc.errors import Unavailable
 from authsvc.storage.db import BACKEND_DOWN, transaction
@@ -213,8 +214,9 @@ def _redis_acquire(
     sha = storage.lua_acquire_sliding_window.sha
     pipe = storage.get_connection().pipeline(transaction=False)  # type: ignore[attr-defined]
     for key, limit, expiry in entries:
-        previous = storage.prefixed_key(storage._previous_window_key(key))
-        current = storage.prefixed_key(storage._current_window_key(key))
+        # limits' own key layout, so that its reads and resets see what the batch counted
+        previous = storage.prefixed_key(storage._previous_window_key(key))  # noqa: SLF001
+        current = storage.prefixed_key(storage._current_window_key(key))  # noqa: SLF001
         pipe.evalsha(sha, 2, previous, current, limit, expiry, amount)
     try:
         replies = pipe.execute()
@@ -241,6 +243,7 @@ class SqlRateLimitStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
 
     STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 - limits' registry reads a list
 
+    @override
     def __init__(
         self,
         uri: str | None = None,
@@ -388,7 +391,7 @@ class SqlRateLimitStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidi
         try:
             conn = self._autocommit.connect()
         except BACKEND_DOWN as exc:
-            raise Unavailable() from exc
+            raise Unavailable from exc
         with conn:
             yield conn
 

@@ -182,7 +182,7 @@ def add_credential(conn: Connection, new: NewCredential) -> int:
     except IntegrityError as exc:
         existing = conn.execute(_CREDENTIAL_EXISTS, {"b_credential_id": new.credential_id})
         if existing.first() is not None:
-            raise CredentialExcluded() from exc
+            raise CredentialExcluded from exc
         raise
     return pk
 

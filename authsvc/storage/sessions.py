@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from typing_extensions import override
 
 from authsvc.errors import Unavailable
 from authsvc.storage.db import REDIS_DOWN
@@ -123,13 +124,14 @@ def _record(row: Sequence[Any]) -> SessionRecord:
     return SessionRecord(**values)
 
 
-class SqlSessionStore:
+class SqlSessionStore(SessionStore):
     """Sessions in the ``web_sessions`` table (the default, and with PostgreSQL)."""
 
     def __init__(self, idle_timeout: int) -> None:
         self._idle = idle_timeout
         self._sweeps = SweepSchedule()
 
+    @override
     def add(self, conn: Connection, record: SessionRecord) -> None:
         _INSERT.execute(conn, {f"b_{n}": v for n, v in asdict(record).items()})
         now = record.last_seen_at
@@ -145,13 +147,16 @@ class SqlSessionStore:
                 )
             )
 
+    @override
     def publish(self, record: SessionRecord) -> None:
         """Already written by :meth:`add`, in the transaction that just committed."""
 
+    @override
     def get(self, conn: Connection, id_hash: bytes) -> SessionRecord | None:
         row = _GET.fetchone(conn, {"b_id": id_hash})
         return None if row is None else _record(row)
 
+    @override
     def touch(self, conn: Connection, record: SessionRecord, now: float) -> None:
         conn.execute(
             update(web_sessions)
@@ -159,11 +164,13 @@ class SqlSessionStore:
             .values(last_seen_at=now)
         )
 
+    @override
     def take(self, conn: Connection, id_hash: bytes) -> SessionRecord | None:
         # fetchall: a DELETE … RETURNING must run to completion before the transaction ends
         rows = _TAKE.execute(conn, {"b_id": id_hash}).fetchall()
         return _record(rows[0]) if rows else None
 
+    @override
     def of_user(self, conn: Connection, user_id: int) -> list[SessionRecord]:
         rows = conn.execute(
             select(*_COLUMNS)
@@ -172,10 +179,12 @@ class SqlSessionStore:
         )
         return [_record(r) for r in rows]
 
+    @override
     def revoke_user(self, conn: Connection, user_id: int) -> int:
         result = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
         return int(result.rowcount)
 
+    @override
     def revoke_credential(self, conn: Connection, credential_pk: int) -> int:
         result = conn.execute(
             delete(web_sessions).where(web_sessions.c.credential_pk == credential_pk)
@@ -183,7 +192,7 @@ class SqlSessionStore:
         return int(result.rowcount)
 
 
-class RedisSessionStore:
+class RedisSessionStore(SessionStore):
     """Sessions as Redis keys that expire on their own, with per-user and per-credential sets."""
 
     def __init__(
@@ -215,9 +224,11 @@ class RedisSessionStore:
         ends = min(record.expires_at, record.last_seen_at + self._idle)
         return max(1, math.ceil(ends - now + EXPIRED_GRACE))
 
+    @override
     def add(self, conn: Connection, record: SessionRecord) -> None:
         """Nothing yet: a session must not exist before its sign-in has committed."""
 
+    @override
     def publish(self, record: SessionRecord) -> None:
         index_ttl = self._lifetime + math.ceil(EXPIRED_GRACE)  # outlives every member
         try:
@@ -234,6 +245,7 @@ class RedisSessionStore:
         except REDIS_DOWN as exc:
             raise Unavailable("the session store is unavailable") from exc
 
+    @override
     def get(self, conn: Connection, id_hash: bytes) -> SessionRecord | None:
         try:
             raw = self._client.get(self._key(id_hash))
@@ -241,6 +253,7 @@ class RedisSessionStore:
             raise Unavailable("the session store is unavailable") from exc
         return None if raw is None else SessionRecord.from_json(_text(raw))
 
+    @override
     def touch(self, conn: Connection, record: SessionRecord, now: float) -> None:
         moved = replace(record, last_seen_at=now)
         try:
@@ -252,6 +265,7 @@ class RedisSessionStore:
         except REDIS_DOWN as exc:
             raise Unavailable("the session store is unavailable") from exc
 
+    @override
     def take(self, conn: Connection, id_hash: bytes) -> SessionRecord | None:
         try:
             raw = self._client.getdel(self._key(id_hash))
@@ -266,6 +280,7 @@ class RedisSessionStore:
             raise Unavailable("the session store is unavailable") from exc
         return record
 
+    @override
     def of_user(self, conn: Connection, user_id: int) -> list[SessionRecord]:
         try:
             members = sorted(self._client.smembers(self._user_set(user_id)))
@@ -277,9 +292,11 @@ class RedisSessionStore:
         found = [SessionRecord.from_json(_text(r)) for r in raws if r is not None]
         return sorted(found, key=lambda r: (r.signed_in_at, r.id_hash))
 
+    @override
     def revoke_user(self, conn: Connection, user_id: int) -> int:
         return self._revoke_index(self._user_set(user_id))
 
+    @override
     def revoke_credential(self, conn: Connection, credential_pk: int) -> int:
         return self._revoke_index(self._credential_set(credential_pk))
 

@@ -136,7 +136,7 @@ class AndroidKeyAttestation(Attestation):
 
     FORMAT = "android-key"
 
-    def __init__(self, tee_only: bool = True) -> None:
+    def __init__(self, *, tee_only: bool = True) -> None:
         self.tee_only = tee_only
 
     @_catch_builtins

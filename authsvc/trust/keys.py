@@ -47,7 +47,7 @@ _EC_ALGORITHMS: Mapping[int, str] = {  # ES* and the fully specified ESP*
 _ED25519_ALGORITHMS = frozenset({algorithms.EDDSA, -19})  # EdDSA and the fully specified Ed25519
 #: ML-DSA (FIPS 204): an AKP key's parameter set is named only by its algorithm (label 3).
 _ML_DSA: Mapping[
-    int, type[mldsa.MLDSA44PublicKey] | type[mldsa.MLDSA65PublicKey] | type[mldsa.MLDSA87PublicKey]
+    int, type[mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey]
 ] = {
     algorithms.ML_DSA_44: mldsa.MLDSA44PublicKey,
     algorithms.ML_DSA_65: mldsa.MLDSA65PublicKey,

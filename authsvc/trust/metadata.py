@@ -186,12 +186,14 @@ def parse_payload(data: Mapping[str, Any]) -> tuple[MetadataBlobPayload, tuple[U
         typed = {key: value for key, value in raw.items() if key != "biometricStatusReports"}
         try:
             item = MetadataBlobPayloadEntry.from_dict(typed)
-            # fido2 turns a status it does not know into None, silently: a new status could
-            # be a new kind of compromise, so the entry is kept by its raw statuses instead.
-            if any(report.status is None for report in item.status_reports):
-                raise ValueError("a status report has a status fido2 does not know")
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
             unparsed.append(UnparsedEntry.from_raw(raw, f"entry #{position}: {exc}"))
+            continue
+        # fido2 turns a status it does not know into None, silently: a new status could be a
+        # new kind of compromise, so the entry is kept by its raw statuses instead.
+        if any(report.status is None for report in item.status_reports):
+            reason = f"entry #{position}: a status report has a status fido2 does not know"
+            unparsed.append(UnparsedEntry.from_raw(raw, reason))
         else:
             parsed.append(item)
     payload = MetadataBlobPayload(
@@ -264,11 +266,11 @@ def _x5c(value: object) -> list[bytes]:
         _refuse(f"BLOB x5c has {len(value)} certificates, more than {_MAX_CHAIN}")
     chain = []
     for position, item in enumerate(value):
+        if not isinstance(item, str):
+            _refuse(f"BLOB x5c[{position}] is not base64")
         try:
-            if not isinstance(item, str):
-                raise TypeError
             chain.append(base64.b64decode(item, validate=True))
-        except (TypeError, ValueError):
+        except ValueError:
             _refuse(f"BLOB x5c[{position}] is not base64")
     try:
         x509.load_der_x509_certificate(chain[0])

@@ -66,7 +66,7 @@ def _from_http(exc: HTTPException) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return problem_response(errors.AuthError())
 
 

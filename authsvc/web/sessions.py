@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import LoginManager, UserMixin, current_user, logout_user
+from typing_extensions import override
 
 from authsvc.ceremony.state import CeremonyKind, ceremony_id
 from authsvc.errors import Unauthenticated
@@ -164,7 +165,7 @@ def actor() -> Actor:
     return Actor(user.id, user.role, user.record.verified_at, caller(), user.record.recovered)
 
 
-def _load_token_user(req: Request) -> SessionUser | None:
+def _load_token_user(_request: Request) -> SessionUser | None:
     """flask-login's request loader: the user of the request's access token, if any."""
     found = tokens.token_session() if _session().token_request else None
     if found is None:
@@ -194,6 +195,7 @@ class ServerSideSessions(SessionInterface):
         # a sibling subdomain nor a plain-http page can plant or overwrite it
         self._name = "__Host-session" if secure else "session"
 
+    @override
     def open_session(self, app: Flask, request: Request) -> WebSession:
         if tokens.is_token_request(request):
             web = WebSession(None)
@@ -202,6 +204,7 @@ class ServerSideSessions(SessionInterface):
         raw = request.cookies.get(self._name)
         return WebSession(raw if server_sessions.is_token(raw) else None)
 
+    @override
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, WebSession) or session.token_request:
             return

@@ -26,7 +26,9 @@ from authsvc.services.tokens import token_binding
 
 NONCE_HEADER: Final = "DPoP-Nonce"
 NONCE_PATHS: Final = ("/api/v1/", "/oauth/")
-_AUTHORIZATION: Final = re.compile(r"(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)", re.ASCII | re.I)
+_AUTHORIZATION: Final = re.compile(
+    r"(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)", re.ASCII | re.IGNORECASE
+)
 _SCHEMES: Final = {"bearer": tokens.BEARER, "dpop": tokens.DPOP}
 _MAX_ADDRESS_CHARS: Final = 64
 #: a token request whose token did not sign it in: audited with no session

@@ -324,9 +324,9 @@ def test_authenticate_backend_takes_only_the_right_secret(app: Flask) -> None:
     secret = added["clientSecret"]
     svc = services(app)
     with transaction(svc.engine) as conn:
-        assert authenticate_backend(
-            svc, conn, client_id="com.example.app", secret=secret
-        ) == AppRef(added["id"], "com.example.app", "android")
+        assert authenticate_backend(conn, client_id="com.example.app", secret=secret) == AppRef(
+            added["id"], "com.example.app", "android"
+        )
         for client_id, wrong in (
             ("com.example.app", secret[:-1] + ("A" if secret[-1] != "A" else "B")),
             ("com.example.app", ""),
@@ -334,7 +334,7 @@ def test_authenticate_backend_takes_only_the_right_secret(app: Flask) -> None:
             ("com.example.other", secret),
             ("x" * 300, secret),
         ):
-            assert authenticate_backend(svc, conn, client_id=client_id, secret=wrong) is None
+            assert authenticate_backend(conn, client_id=client_id, secret=wrong) is None
 
 
 def test_two_removals_at_once_cannot_take_an_apps_last_two_fingerprints(app: Flask) -> None:

@@ -86,7 +86,7 @@ def test_a_savepoint_keeps_a_refused_body_s_writes_out(app: Flask) -> None:
     def refused() -> None:
         with audited(svc, "test.saved", CALLER) as (conn, _), conn.begin_nested():
             _add_user(svc, conn, "cy")
-            raise CredentialUnknown()
+            raise CredentialUnknown
 
     with pytest.raises(CredentialUnknown):
         refused()
@@ -132,7 +132,7 @@ def test_a_refused_ceremony_still_uses_its_challenge_up(app: Flask) -> None:
         with opened() as (_conn, got, subject):
             assert got.challenge == pending.challenge
             assert subject.credential_id == b"cred"
-            raise CredentialUnknown()
+            raise CredentialUnknown
 
     with pytest.raises(CredentialUnknown):
         refused()

@@ -60,7 +60,7 @@ def test_auth_error_passes_through_and_rolls_back(engine: Engine) -> None:
     def ceremony() -> None:
         with transaction(engine) as conn:
             make_user(conn, "rolled-back")
-            raise ChallengeUnknown()
+            raise ChallengeUnknown
 
     with pytest.raises(ChallengeUnknown):
         ceremony()

@@ -49,7 +49,7 @@ def test_naive_datetime_is_refused(engine: Engine) -> None:
             username="naive",
             display_name="Naive",
             user_handle=b"n" * 32,
-            created_at=datetime(2025, 1, 1),  # naive: the point of the test
+            created_at=datetime(2025, 1, 1),  # noqa: DTZ001 - naive: the point of the test
         )
 
 

@@ -53,7 +53,7 @@ def test_every_code_of_the_contract_has_its_class_and_status() -> None:
 
 
 def test_readme_lists_every_code() -> None:
-    documented = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", README.read_text(), re.M))
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", README.read_text(), re.MULTILINE))
     classes: list[type[AuthError]] = [*all_error_classes(), AuthError]
     expected = {(cls.code, str(cls.status)) for cls in classes}
     assert expected <= documented

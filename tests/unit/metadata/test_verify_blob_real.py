@@ -118,4 +118,4 @@ def test_no_root_at_all_is_refused() -> None:
 
 def test_a_naive_time_is_a_programming_error(fido_root: TrustAnchors) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        verify_blob(blob("blob-9.jwt"), root=fido_root, at=datetime(2021, 11, 15))
+        verify_blob(blob("blob-9.jwt"), root=fido_root, at=datetime(2021, 11, 15))  # noqa: DTZ001

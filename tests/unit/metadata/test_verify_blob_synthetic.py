@@ -154,7 +154,7 @@ def test_bad_signed_payloads_are_refused(signer: Signer, body: bytes, reason: st
 @pytest.mark.parametrize(
     ("mangle", "reason"),
     [
-        (lambda b: b"", "BLOB is not a compact JWS: 1 dot-separated parts"),
+        (lambda _: b"", "BLOB is not a compact JWS: 1 dot-separated parts"),
         (lambda b: b.rsplit(b".", 1)[0], "BLOB is not a compact JWS: 2 dot-separated parts"),
         (lambda b: b + b".e30", "BLOB is not a compact JWS: 4 dot-separated parts"),
         (lambda b: b[: len(b) // 2], "BLOB is not a compact JWS"),

@@ -22,6 +22,7 @@ from fido2.attestation.packed import PackedAttestation
 from fido2.attestation.u2f import FidoU2FAttestation
 from fido2.cose import CoseKey
 from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
+from typing_extensions import override
 
 from tests.softauthn import (
     Alg,
@@ -111,6 +112,7 @@ class RootVerifier(AttestationVerifier):
         super().__init__([PackedAttestation(), FidoU2FAttestation()])
         self.root_der = root_der
 
+    @override
     def ca_lookup(self, attestation_result: AttestationResult, auth_data: Any) -> bytes | None:
         """Always the one test root."""
         return self.root_der

@@ -113,7 +113,9 @@ def android_key(
 
 
 def verify(att: AttestationObject, *, tee_only: bool = True) -> Any:
-    return AndroidKeyAttestation(tee_only).verify(att.att_stmt, att.auth_data, CLIENT_DATA_HASH)
+    return AndroidKeyAttestation(tee_only=tee_only).verify(
+        att.att_stmt, att.auth_data, CLIENT_DATA_HASH
+    )
 
 
 def test_valid_statement_with_unknown_tags_is_basic_and_trusted() -> None:
